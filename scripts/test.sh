@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The whole test suite: static checks, Go tests (with real MariaDB, Redis and a
+# MongoDB-protocol server), then every suite in scripts/test.d/ in order.
+# Run as root on a fresh machine it installs what it needs (Debian packages,
+# Go modules). Non-root runs skip what needs root unless OPENIM_TEST_STRICT=1.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+export PATH="$PATH:/usr/local/go/bin:$(go env GOPATH 2>/dev/null || echo "$HOME/go")/bin"
+if [ "${CI:-}" = "true" ]; then export OPENIM_TEST_STRICT=1; fi
+
+failed=()
+passed=0
+step() { # step NAME CMD...: runs CMD, records the result
+  local name=$1; shift
+  echo "=== $name"
+  local t0=$SECONDS
+  if "$@"; then
+    passed=$((passed + 1)); echo "=== $name: ok ($((SECONDS - t0)) s)"
+  else
+    failed+=("$name"); echo "=== $name: FAILED ($((SECONDS - t0)) s)"
+  fi
+}
+
+static_checks() {
+  local out
+  out=$(gofmt -l $(git ls-files '*.go')) || return 1
+  if [ -n "$out" ]; then echo "gofmt would change:"; echo "$out"; return 1; fi
+  go vet ./... && GOOS=windows go vet ./... && GOOS=darwin go build ./...
+}
+
+services_started=0
+if [ -x scripts/test-services.sh ]; then
+  if scripts/test-services.sh start; then
+    services_started=1
+    # shellcheck disable=SC1091
+    [ -f .cache/test-env.sh ] && . .cache/test-env.sh
+  else
+    failed+=("test-services start")
+  fi
+fi
+
+step "static checks (gofmt, go vet linux/windows, darwin build)" static_checks
+step "go test -race ./..." go test -race -count=1 -timeout 25m ./...
+
+for suite in scripts/test.d/*.sh; do
+  [ -e "$suite" ] || continue
+  step "$(basename "$suite")" bash "$suite"
+done
+
+[ $services_started = 1 ] && scripts/test-services.sh stop
+
+echo
+echo "suites: ${passed} passed, ${#failed[@]} failed"
+if [ ${#failed[@]} -gt 0 ]; then
+  printf 'FAILED: %s\n' "${failed[@]}"
+  exit 1
+fi
