@@ -1,0 +1,81 @@
+// Package logs captures the output of child processes line by line and hands
+// the lines to sinks: files with size rotation, the systemd journal, and an
+// in-memory ring used by `openim-supervisor logs`.
+//
+// Capture never blocks a child: each instance has a bounded queue between its
+// pipe readers and the sink; when a slow sink lets the queue fill up, new
+// lines are dropped and counted, and a "N lines dropped" marker is emitted
+// once the sink catches up.
+package logs
+
+import (
+	"strconv"
+	"time"
+)
+
+// Stream says which pipe a line came from.
+type Stream uint8
+
+const (
+	Stdout Stream = iota
+	Stderr
+)
+
+func (s Stream) String() string {
+	if s == Stderr {
+		return "stderr"
+	}
+	return "stdout"
+}
+
+// MaxLine is the longest line kept whole; longer lines are split.
+const MaxLine = 64 << 10
+
+// Line is one line of a child's output (without the newline).
+type Line struct {
+	Process string
+	Index   int
+	Stream  Stream
+	Time    time.Time
+	Text    string
+}
+
+// ID is "name:index".
+func (l Line) ID() string { return l.Process + ":" + strconv.Itoa(l.Index) }
+
+// Sink receives lines. Write is called from one goroutine at a time per
+// Capture; a sink shared by several captures must be safe for concurrent use.
+type Sink interface {
+	Write(Line)
+}
+
+// SinkFunc adapts a function to Sink.
+type SinkFunc func(Line)
+
+// Write calls f.
+func (f SinkFunc) Write(l Line) { f(l) }
+
+// Multi writes every line to each sink in order; nil sinks are skipped.
+func Multi(sinks ...Sink) Sink {
+	var out multi
+	for _, s := range sinks {
+		if s != nil {
+			out = append(out, s)
+		}
+	}
+	if len(out) == 1 {
+		return out[0]
+	}
+	return out
+}
+
+type multi []Sink
+
+func (m multi) Write(l Line) {
+	for _, s := range m {
+		s.Write(l)
+	}
+}
+
+// Discard drops every line.
+var Discard Sink = SinkFunc(func(Line) {})
