@@ -1,0 +1,302 @@
+package control
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/openim-supervisor/openim-supervisor/internal/supervisor"
+)
+
+// Backend is what the server controls: the supervisor.Manager in the
+// program, anything with the same methods in tests.
+type Backend interface {
+	Status() []supervisor.InstanceStatus
+	Start(ctx context.Context, t supervisor.Target) error
+	Stop(ctx context.Context, t supervisor.Target) error
+	Restart(ctx context.Context, t supervisor.Target, rolling bool) error
+	Ping(ctx context.Context) error
+}
+
+// LogSource gives the recent and new output lines of instances (by ID).
+type LogSource interface {
+	// Tail returns up to n most recent lines of the instance, oldest first.
+	Tail(id string, n int) []LogLine
+	// Follow delivers lines written after it was called for the given
+	// instances to fn, first (synchronously) calling ready with the lines
+	// that were already there so that none is lost or repeated. It returns
+	// when ctx ends or fn fails.
+	Follow(ctx context.Context, ids []string, n int, fn func(LogLine) error) error
+}
+
+// ErrInvalidConfig marks a reload error caused by the new config; the
+// running processes were not touched.
+var ErrInvalidConfig = errors.New("invalid config")
+
+// Server answers control requests on a listener.
+type Server struct {
+	Backend Backend
+	// Logs is the source of `logs`; nil answers that logs are unavailable.
+	Logs LogSource
+	// Reload re-reads the config file and applies it; nil refuses reload.
+	Reload func(ctx context.Context) (supervisor.ReloadResult, error)
+	// Info describes the supervisor in status replies; may be nil.
+	Info   func() SupervisorInfo
+	Logger *slog.Logger
+
+	// RequestTimeout bounds reading the request (default 10s).
+	RequestTimeout time.Duration
+}
+
+// Serve accepts connections on ln until ctx ends, then closes ln and every
+// open connection and waits for their handlers.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	go func() {
+		<-ctx.Done()
+		ln.Close()
+	}()
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			return fmt.Errorf("control accept: %w", err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.handle(ctx, conn)
+		}()
+	}
+}
+
+func (s *Server) logger() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+func (s *Server) handle(ctx context.Context, conn net.Conn) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer conn.Close()
+	// Close the connection when the server stops, so blocked writes end.
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+
+	timeout := s.RequestTimeout
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(timeout))
+	br := bufio.NewReader(conn)
+	var req Request
+	if err := json.NewDecoder(io.LimitReader(br, 64<<10)).Decode(&req); err != nil {
+		writeResp(conn, Response{Error: "bad request: " + err.Error(), Code: CodeBadRequest})
+		return
+	}
+	_ = conn.SetReadDeadline(time.Time{})
+	// The client sends nothing after its request: a read returning means it
+	// went away, which cancels whatever it asked for (e.g. logs -f).
+	go func() {
+		var b [1]byte
+		_, _ = conn.Read(b[:])
+		cancel()
+	}()
+
+	s.logger().Debug("control request", "op", req.Op, "target", req.Target)
+	enc := json.NewEncoder(conn)
+	if req.Op == OpLogs {
+		if err := s.logs(ctx, req, enc); err != nil {
+			_ = enc.Encode(errResponse(err))
+		}
+		return
+	}
+	resp := s.dispatch(ctx, req)
+	_ = enc.Encode(resp)
+}
+
+func writeResp(w io.Writer, r Response) { _ = json.NewEncoder(w).Encode(r) }
+
+func errResponse(err error) Response {
+	var re *RemoteError
+	switch {
+	case errors.As(err, &re):
+		return Response{Error: re.Msg, Code: re.Code}
+	case errors.Is(err, supervisor.ErrNoSuchTarget):
+		return Response{Error: err.Error(), Code: CodeNotFound}
+	case errors.Is(err, ErrInvalidConfig):
+		return Response{Error: err.Error(), Code: CodeInvalidConfig}
+	default:
+		return Response{Error: err.Error(), Code: CodeFailed}
+	}
+}
+
+func (s *Server) dispatch(ctx context.Context, req Request) Response {
+	switch req.Op {
+	case OpPing:
+		if err := s.Backend.Ping(ctx); err != nil {
+			return errResponse(fmt.Errorf("ping: %w", err))
+		}
+		return Response{}
+	case OpStatus:
+		return Response{Status: s.status()}
+	case OpStart, OpStop, OpRestart:
+		t, err := s.target(req.Target)
+		if err != nil {
+			return errResponse(err)
+		}
+		switch req.Op {
+		case OpStart:
+			err = s.Backend.Start(ctx, t)
+		case OpStop:
+			err = s.Backend.Stop(ctx, t)
+		default:
+			err = s.Backend.Restart(ctx, t, req.Rolling)
+		}
+		if err != nil {
+			return errResponse(fmt.Errorf("%s %s: %w", req.Op, t, err))
+		}
+		return Response{Status: s.status()}
+	case OpReload:
+		if s.Reload == nil {
+			return Response{Error: "reload is not available", Code: CodeFailed}
+		}
+		res, err := s.Reload(ctx)
+		if err != nil {
+			return errResponse(err)
+		}
+		return Response{Reload: &res}
+	default:
+		return Response{Error: fmt.Sprintf("unknown operation %q", req.Op), Code: CodeBadRequest}
+	}
+}
+
+func (s *Server) status() *StatusReply {
+	r := &StatusReply{Instances: s.Backend.Status()}
+	if r.Instances == nil {
+		r.Instances = []supervisor.InstanceStatus{}
+	}
+	if s.Info != nil {
+		r.Supervisor = s.Info()
+	}
+	return r
+}
+
+// target parses and checks a target against the current process set, so an
+// unknown name is answered with the names that exist.
+func (s *Server) target(spec string) (supervisor.Target, error) {
+	if spec == "" {
+		return supervisor.Target{}, &RemoteError{Code: CodeBadRequest, Msg: "missing target: want all, NAME or NAME:INDEX"}
+	}
+	t, err := supervisor.ParseTarget(spec)
+	if err != nil {
+		return t, &RemoteError{Code: CodeBadRequest, Msg: err.Error()}
+	}
+	if _, err := s.resolve(t); err != nil {
+		return t, err
+	}
+	return t, nil
+}
+
+// resolve returns the IDs of the instances t selects, in config order.
+func (s *Server) resolve(t supervisor.Target) ([]string, error) {
+	all := s.Backend.Status()
+	var ids []string
+	var names []string
+	seen := map[string]bool{}
+	count := 0
+	for _, st := range all {
+		if !seen[st.Name] {
+			seen[st.Name] = true
+			names = append(names, st.Name)
+		}
+		if t.All || st.Name == t.Name {
+			if st.Name == t.Name {
+				count++
+			}
+			if t.All || t.Index < 0 || t.Index == st.Index {
+				ids = append(ids, st.ID())
+			}
+		}
+	}
+	if t.All || len(ids) > 0 {
+		return ids, nil
+	}
+	if count > 0 {
+		return nil, &RemoteError{Code: CodeNotFound,
+			Msg: fmt.Sprintf("%s has no instance %d (instances 0-%d)", t.Name, t.Index, count-1)}
+	}
+	sort.Strings(names)
+	return nil, &RemoteError{Code: CodeNotFound,
+		Msg: fmt.Sprintf("no process named %q (known: %s)", t.Name, strings.Join(names, ", "))}
+}
+
+func (s *Server) logs(ctx context.Context, req Request, enc *json.Encoder) error {
+	if s.Logs == nil {
+		return &RemoteError{Code: CodeFailed, Msg: "logs are not available"}
+	}
+	spec := req.Target
+	if spec == "" {
+		spec = "all"
+	}
+	t, err := s.target(spec)
+	if err != nil {
+		return err
+	}
+	ids, err := s.resolve(t)
+	if err != nil {
+		return err
+	}
+	n := req.Lines
+	if n < 0 {
+		n = 0
+	}
+	send := func(l LogLine) error { return enc.Encode(Response{Line: &l}) }
+	if req.Follow {
+		err := s.Logs.Follow(ctx, ids, n, send)
+		if ctx.Err() != nil {
+			return nil // the client went away or the server stops
+		}
+		return err
+	}
+	var lines []LogLine
+	for _, id := range ids {
+		lines = append(lines, s.Logs.Tail(id, n)...)
+	}
+	lines = lastN(lines, n)
+	for _, l := range lines {
+		if err := send(l); err != nil {
+			return nil
+		}
+	}
+	return enc.Encode(Response{End: true})
+}
+
+// lastN merges lines of several instances by time and keeps the last n.
+func lastN(lines []LogLine, n int) []LogLine {
+	sort.SliceStable(lines, func(i, j int) bool { return lines[i].Time.Before(lines[j].Time) })
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return lines
+}
