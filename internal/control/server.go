@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/openim-supervisor/openim-supervisor/internal/logs"
 	"github.com/openim-supervisor/openim-supervisor/internal/supervisor"
 )
 
@@ -27,15 +28,13 @@ type Backend interface {
 	Ping(ctx context.Context) error
 }
 
-// LogSource gives the recent and new output lines of instances (by ID).
+// LogSource gives the recent and new output lines of instances by ID
+// ("name:index"): the supervisor's *logs.Ring.
 type LogSource interface {
-	// Tail returns up to n most recent lines of the instance, oldest first.
-	Tail(id string, n int) []LogLine
-	// Follow delivers lines written after it was called for the given
-	// instances to fn, first (synchronously) calling ready with the lines
-	// that were already there so that none is lost or repeated. It returns
-	// when ctx ends or fn fails.
-	Follow(ctx context.Context, ids []string, n int, fn func(LogLine) error) error
+	// Tail returns up to n most recent lines, oldest first.
+	Tail(id string, n int) []logs.Line
+	// Follow returns a channel of new lines, closed when ctx ends.
+	Follow(ctx context.Context, id string) <-chan logs.Line
 }
 
 // ErrInvalidConfig marks a reload error caused by the new config; the
@@ -271,29 +270,78 @@ func (s *Server) logs(ctx context.Context, req Request, enc *json.Encoder) error
 	if n < 0 {
 		n = 0
 	}
-	send := func(l LogLine) error { return enc.Encode(Response{Line: &l}) }
-	if req.Follow {
-		err := s.Logs.Follow(ctx, ids, n, send)
-		if ctx.Err() != nil {
-			return nil // the client went away or the server stops
+	send := func(l logs.Line) error { return enc.Encode(Response{Line: wireLine(l)}) }
+	if !req.Follow {
+		var lines []logs.Line
+		for _, id := range ids {
+			if n > 0 {
+				lines = append(lines, s.Logs.Tail(id, n)...)
+			}
 		}
-		return err
+		for _, l := range lastN(lines, n) {
+			if err := send(l); err != nil {
+				return nil
+			}
+		}
+		return enc.Encode(Response{End: true})
 	}
-	var lines []LogLine
+	// Follow: subscribe first, then tail, and skip followed lines the tail
+	// already had, so that nothing between the two is lost or repeated.
+	merged := make(chan logs.Line, 256)
+	var wg sync.WaitGroup
+	var lines []logs.Line
 	for _, id := range ids {
-		lines = append(lines, s.Logs.Tail(id, n)...)
+		ch := s.Logs.Follow(ctx, id)
+		var tail []logs.Line
+		if n > 0 {
+			tail = s.Logs.Tail(id, n)
+		} else {
+			tail = s.Logs.Tail(id, 1) // only to know where the tail ends
+		}
+		var after time.Time
+		if len(tail) > 0 {
+			after = tail[len(tail)-1].Time
+		}
+		if n > 0 {
+			lines = append(lines, tail...)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for l := range ch {
+				if !l.Time.After(after) {
+					continue
+				}
+				select {
+				case merged <- l:
+				case <-ctx.Done():
+				}
+			}
+		}()
 	}
-	lines = lastN(lines, n)
-	for _, l := range lines {
+	go func() {
+		wg.Wait()
+		close(merged)
+	}()
+	for _, l := range lastN(lines, n) {
 		if err := send(l); err != nil {
 			return nil
 		}
 	}
-	return enc.Encode(Response{End: true})
+	for l := range merged {
+		if err := send(l); err != nil {
+			return nil
+		}
+	}
+	return nil
+}
+
+func wireLine(l logs.Line) *LogLine {
+	return &LogLine{Instance: l.ID(), Time: l.Time, Stream: l.Stream.String(), Text: l.Text}
 }
 
 // lastN merges lines of several instances by time and keeps the last n.
-func lastN(lines []LogLine, n int) []LogLine {
+func lastN(lines []logs.Line, n int) []logs.Line {
 	sort.SliceStable(lines, func(i, j int) bool { return lines[i].Time.Before(lines[j].Time) })
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]

@@ -1,0 +1,209 @@
+//go:build unix
+
+package notify
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/openim-supervisor/openim-supervisor/internal/supervisor"
+)
+
+type fakeSource struct {
+	ready   chan struct{}
+	mu      sync.Mutex
+	st      []supervisor.InstanceStatus
+	pingErr atomic.Bool
+	pings   atomic.Int32
+}
+
+func (f *fakeSource) Ready() <-chan struct{} { return f.ready }
+func (f *fakeSource) Status() []supervisor.InstanceStatus {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]supervisor.InstanceStatus(nil), f.st...)
+}
+func (f *fakeSource) Ping(context.Context) error {
+	f.pings.Add(1)
+	if f.pingErr.Load() {
+		return errors.New("loop hung")
+	}
+	return nil
+}
+func (f *fakeSource) set(restarts int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.st = []supervisor.InstanceStatus{
+		{Name: "a", State: supervisor.StateRunning, Restarts: restarts},
+		{Name: "b", State: supervisor.StateFailed},
+	}
+}
+
+// listen creates a unixgram socket like systemd's and sets NOTIFY_SOCKET.
+func listen(t *testing.T) <-chan string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "notify.sock")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	t.Setenv("NOTIFY_SOCKET", path)
+	ch := make(chan string, 1000)
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := conn.Read(buf)
+			if err != nil {
+				return
+			}
+			ch <- string(buf[:n])
+		}
+	}()
+	return ch
+}
+
+func recv(t *testing.T, ch <-chan string, within time.Duration) string {
+	t.Helper()
+	select {
+	case m := <-ch:
+		return m
+	case <-time.After(within):
+		t.Fatalf("no notify message within %v", within)
+		return ""
+	}
+}
+
+func quiet(t *testing.T, ch <-chan string, d time.Duration) {
+	t.Helper()
+	select {
+	case m := <-ch:
+		t.Fatalf("unexpected notify message %q", m)
+	case <-time.After(d):
+	}
+}
+
+func TestReadyStatusCoalescedStopping(t *testing.T) {
+	msgs := listen(t)
+	t.Setenv("WATCHDOG_USEC", "")
+	src := &fakeSource{ready: make(chan struct{})}
+	src.set(0)
+	n := New(nil)
+	if !n.Enabled() || n.Watchdog() != 0 {
+		t.Fatalf("enabled=%v watchdog=%v", n.Enabled(), n.Watchdog())
+	}
+	n.SetMinInterval(300 * time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- n.Run(ctx, src) }()
+
+	// Nothing before ready, even on changes... except coalesced STATUS.
+	close(src.ready)
+	if m := recv(t, msgs, 5*time.Second); m != "READY=1\nSTATUS=1/2 running, 1 failed, 0 restarts" {
+		t.Fatalf("first message = %q", m)
+	}
+	// A burst of changes gives one STATUS, sent after the minimum interval.
+	start := time.Now()
+	for i := 1; i <= 50; i++ {
+		src.set(i)
+		n.Changed()
+		time.Sleep(2 * time.Millisecond)
+	}
+	m := recv(t, msgs, 5*time.Second)
+	if m != "STATUS=1/2 running, 1 failed, 50 restarts" {
+		t.Fatalf("coalesced message = %q", m)
+	}
+	if el := time.Since(start); el > 2*time.Second {
+		t.Errorf("coalesced STATUS took %v", el)
+	}
+	// No change, no message (no ticker when idle); an unchanged summary is not resent.
+	n.Changed()
+	quiet(t, msgs, 700*time.Millisecond)
+
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	n.Stopping()
+	if m := recv(t, msgs, 5*time.Second); !strings.HasPrefix(m, "STOPPING=1") {
+		t.Fatalf("stopping message = %q", m)
+	}
+}
+
+func TestWatchdogOnlyAfterPing(t *testing.T) {
+	msgs := listen(t)
+	t.Setenv("WATCHDOG_USEC", "200000") // 200 ms: a ping every 100 ms
+	t.Setenv("WATCHDOG_PID", strconv.Itoa(os.Getpid()))
+	src := &fakeSource{ready: make(chan struct{})}
+	src.set(0)
+	n := New(nil)
+	if n.Watchdog() != 200*time.Millisecond {
+		t.Fatalf("watchdog = %v", n.Watchdog())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go n.Run(ctx, src)
+
+	for i := 0; i < 3; i++ {
+		if m := recv(t, msgs, 2*time.Second); m != "WATCHDOG=1" {
+			t.Fatalf("message = %q, want WATCHDOG=1", m)
+		}
+	}
+	// A hung loop: pings fail, so systemd gets no WATCHDOG=1.
+	src.pingErr.Store(true)
+	time.Sleep(150 * time.Millisecond)
+	for len(msgs) > 0 {
+		<-msgs
+	}
+	before := src.pings.Load()
+	quiet(t, msgs, 500*time.Millisecond)
+	if src.pings.Load()-before < 2 {
+		t.Errorf("only %d pings while hung", src.pings.Load()-before)
+	}
+	src.pingErr.Store(false)
+	if m := recv(t, msgs, 2*time.Second); m != "WATCHDOG=1" {
+		t.Fatalf("message after recovery = %q", m)
+	}
+}
+
+func TestDisabledWithoutSocket(t *testing.T) {
+	t.Setenv("NOTIFY_SOCKET", "")
+	n := New(nil)
+	if n.Enabled() {
+		t.Fatal("enabled without NOTIFY_SOCKET")
+	}
+	src := &fakeSource{ready: make(chan struct{})}
+	done := make(chan error, 1)
+	go func() { done <- n.Run(context.Background(), src) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("Run without a socket did not return")
+	}
+	n.Changed()
+	n.Stopping()
+}
+
+func TestSummary(t *testing.T) {
+	t.Parallel()
+	st := []supervisor.InstanceStatus{
+		{State: supervisor.StateRunning, Restarts: 2},
+		{State: supervisor.StateBackoff, Restarts: 1},
+		{State: supervisor.StateFailed},
+	}
+	if got, want := Summary(st), "1/3 running, 1 failed, 3 restarts"; got != want {
+		t.Errorf("Summary = %q, want %q", got, want)
+	}
+}
