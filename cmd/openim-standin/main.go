@@ -1,0 +1,199 @@
+// Command openim-standin is a STAND-IN for an OpenIM service, used by the
+// tests, the demo and the benchmark of openim-supervisor. It is not OpenIM.
+//
+// Its service name is the base name of argv[0], so one binary copied or
+// symlinked as openim-api, openim-push, ... plays each service. Like an
+// OpenIM service it takes -i INDEX -c CONFIGDIR, listens on its port for
+// that index (from CONFIGDIR/standin.yaml) and exits 0 on SIGTERM/SIGINT.
+// Named check-free-memory, check-component or seq it acts as a pre-start
+// tool: it prints one line and exits 0 (or 1 when listed in failTools).
+//
+// standin.yaml (optional):
+//
+//	services:
+//	  openim-api: {ports: [10002]}
+//	failTools: [check-component]
+//
+// HTTP on 127.0.0.1:PORT: GET /healthz answers 200; POST /crash writes a
+// line to stderr and exits 1.
+//
+// Environment knobs (tests): STANDIN_STOP_DELAY=dur (delay before exiting on
+// SIGTERM), STANDIN_CRASH_AFTER=dur (exit STANDIN_EXIT_CODE, default 1, after
+// dur), STANDIN_EXIT_CODE=n, STANDIN_IGNORE_TERM=1, STANDIN_SPAM=N (write N
+// lines fast to stdout), STANDIN_GRANDCHILD=1 (start a grandchild sleeper
+// and print its pid), STANDIN_STDERR=text (one line to stderr at start).
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+type standinConfig struct {
+	Services map[string]struct {
+		Ports []int `yaml:"ports"`
+	} `yaml:"services"`
+	FailTools []string `yaml:"failTools"`
+}
+
+var tools = []string{"check-free-memory", "check-component", "seq"}
+
+func main() {
+	os.Exit(run(os.Args, os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	name := strings.TrimSuffix(filepath.Base(args[0]), ".exe")
+	if len(args) > 1 && args[1] == "__sleep" { // the grandchild of STANDIN_GRANDCHILD
+		time.Sleep(time.Hour)
+		return 0
+	}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: %s -i INDEX -c CONFIGDIR\n\n"+
+			"openim-standin: a STAND-IN for an OpenIM service (tests, demo, benchmark of\n"+
+			"openim-supervisor); it is not OpenIM. The service name is the program's file name.\n", name)
+		fs.PrintDefaults()
+	}
+	index := fs.Int("i", 0, "instance index (selects the port)")
+	confDir := fs.String("c", "", "OpenIM config directory (reads standin.yaml there)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return 2
+	}
+	cfg, err := loadConfig(*confDir)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return 1
+	}
+	if slices.Contains(tools, name) {
+		if slices.Contains(cfg.FailTools, name) {
+			fmt.Fprintf(stderr, "%s (stand-in): failing as configured by failTools\n", name)
+			return 1
+		}
+		fmt.Fprintf(stdout, "%s (stand-in): ok\n", name)
+		return 0
+	}
+	return serve(name, *index, cfg, stdout, stderr)
+}
+
+func loadConfig(dir string) (standinConfig, error) {
+	var cfg standinConfig
+	if dir == "" {
+		return cfg, nil
+	}
+	path := filepath.Join(dir, "standin.yaml")
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return cfg, nil
+	}
+	if err != nil {
+		return cfg, err
+	}
+	if err := yaml.Unmarshal(b, &cfg); err != nil {
+		return cfg, fmt.Errorf("parse %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+func envDuration(k string) time.Duration {
+	d, _ := time.ParseDuration(os.Getenv(k))
+	return d
+}
+
+func serve(name string, index int, cfg standinConfig, stdout, stderr io.Writer) int {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	crash := make(chan string, 1)
+
+	port := 0
+	if svc, ok := cfg.Services[name]; ok {
+		if index < 0 || index >= len(svc.Ports) {
+			fmt.Fprintf(stderr, "%s: index %d out of range: %d ports configured\n", name, index, len(svc.Ports))
+			return 1
+		}
+		port = svc.Ports[index]
+	}
+	if port > 0 {
+		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		if err != nil {
+			fmt.Fprintf(stderr, "%s: listen: %v\n", name, err)
+			return 1
+		}
+		mux := http.NewServeMux()
+		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+			io.WriteString(w, "ok\n")
+		})
+		mux.HandleFunc("POST /crash", func(w http.ResponseWriter, _ *http.Request) {
+			io.WriteString(w, "crashing\n")
+			select {
+			case crash <- "crash requested over HTTP":
+			default:
+			}
+		})
+		go http.Serve(ln, mux)
+	}
+	fmt.Fprintf(stdout, "%s (stand-in) index %d started, pid %d, port %d\n", name, index, os.Getpid(), port)
+	if s := os.Getenv("STANDIN_STDERR"); s != "" {
+		fmt.Fprintln(stderr, s)
+	}
+	if os.Getenv("STANDIN_GRANDCHILD") == "1" {
+		self, _ := os.Executable()
+		gc := exec.Command(self, "__sleep")
+		if err := gc.Start(); err != nil {
+			fmt.Fprintf(stderr, "%s: grandchild: %v\n", name, err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "grandchild pid %d\n", gc.Process.Pid)
+	}
+	if n, _ := strconv.Atoi(os.Getenv("STANDIN_SPAM")); n > 0 {
+		line := []byte(strings.Repeat("s", 100) + "\n")
+		for i := 0; i < n; i++ {
+			stdout.Write(line)
+		}
+		fmt.Fprintf(stdout, "spam done: %d lines\n", n)
+	}
+	var crashTimer <-chan time.Time
+	if d := envDuration("STANDIN_CRASH_AFTER"); d > 0 {
+		crashTimer = time.After(d)
+	}
+	ignoreTerm := os.Getenv("STANDIN_IGNORE_TERM") == "1"
+	for {
+		select {
+		case s := <-sigs:
+			if ignoreTerm {
+				fmt.Fprintf(stdout, "%s: ignoring %v\n", name, s)
+				continue
+			}
+			time.Sleep(envDuration("STANDIN_STOP_DELAY"))
+			fmt.Fprintf(stdout, "%s: stopping on %v\n", name, s)
+			return 0
+		case <-crashTimer:
+			code := 1
+			if c, err := strconv.Atoi(os.Getenv("STANDIN_EXIT_CODE")); err == nil {
+				code = c
+			}
+			fmt.Fprintf(stderr, "%s: crashing with exit code %d (STANDIN_CRASH_AFTER)\n", name, code)
+			return code
+		case why := <-crash:
+			time.Sleep(10 * time.Millisecond) // let the HTTP answer go out
+			fmt.Fprintf(stderr, "%s: %s, exiting 1\n", name, why)
+			return 1
+		}
+	}
+}

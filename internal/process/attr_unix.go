@@ -1,0 +1,11 @@
+//go:build unix && !linux
+
+package process
+
+import "syscall"
+
+// sysProcAttr: own process group. There is no parent-death signal outside
+// Linux; leftovers are killed at the next start from children.json.
+func sysProcAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: true}
+}

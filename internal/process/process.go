@@ -1,0 +1,278 @@
+// Package process runs one child: start it in its own process group (a Job
+// Object on Windows), record how it exits, and stop it with the signal,
+// timeout, SIGKILL ladder.
+//
+// Exactly one goroutine per child calls exec.Cmd.Wait; it records the Exit
+// and closes the Done channel. Nothing polls.
+package process
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
+
+	"github.com/openim-supervisor/openim-supervisor/internal/logs"
+)
+
+// FinalWait bounds the wait after SIGKILL; Stop returns an error after it
+// instead of hanging.
+const FinalWait = 5 * time.Second
+
+// Spec is what to run.
+type Spec struct {
+	Path string
+	Args []string // without argv[0]
+	// Env is the complete environment (see Environ).
+	Env []string
+	Dir string
+
+	StopSignal  string        // TERM, INT, QUIT, HUP, KILL, USR1, USR2 ("" = TERM)
+	StopTimeout time.Duration // before SIGKILL (0 = kill at once)
+
+	// Output, when set, receives stdout and stderr line by line.
+	Output *logs.Queue
+	// Reaper, when set, is told about the child so that it never reaps it.
+	Reaper *Reaper
+}
+
+// Exit is how a run ended.
+type Exit struct {
+	Code   int    // exit code, 128+signal when killed by a signal
+	Signal string // signal name without "SIG" when killed by a signal
+	Time   time.Time
+	Ran    time.Duration
+}
+
+// Signaled reports whether the process was killed by a signal.
+func (e Exit) Signaled() bool { return e.Signal != "" }
+
+func (e Exit) String() string {
+	if e.Signal != "" {
+		return fmt.Sprintf("killed by SIG%s", e.Signal)
+	}
+	return fmt.Sprintf("exit code %d", e.Code)
+}
+
+// scrubbed are removed from the supervisor's environment before it is
+// given to children: they belong to the supervisor's own service manager.
+var scrubbed = []string{"NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES"}
+
+// BaseEnv returns os.Environ() without the service-manager variables
+// (NOTIFY_SOCKET, WATCHDOG_*, LISTEN_*). Compute it once and share it.
+func BaseEnv() []string {
+	env := os.Environ()
+	out := env[:0]
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		drop := false
+		for _, s := range scrubbed {
+			if k == s {
+				drop = true
+				break
+			}
+		}
+		if !drop {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+// Environ returns base followed by extra (later entries win in exec).
+func Environ(base, extra []string) []string {
+	out := make([]string, 0, len(base)+len(extra))
+	out = append(out, base...)
+	return append(out, extra...)
+}
+
+// Process is one started child.
+type Process struct {
+	spec    Spec
+	cmd     *exec.Cmd
+	pid     int
+	started time.Time
+	sys     sysProc
+
+	done chan struct{}
+	exit Exit // written before done is closed
+}
+
+// Start starts the child. ctx only bounds the start itself: cancelling it
+// later does not stop the child (use Stop).
+//
+// On Linux the child gets Pdeathsig SIGKILL, which the kernel fires when the
+// *thread* that forked it exits (golang/go#27505). Go only ends an OS thread
+// when a goroutine that called runtime.LockOSThread returns without
+// unlocking; so never call Start from such a goroutine.
+func Start(ctx context.Context, spec Spec) (*Process, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(spec.Path, spec.Args...)
+	cmd.Env = spec.Env
+	cmd.Dir = spec.Dir
+	cmd.SysProcAttr = sysProcAttr()
+
+	var rOut, rErr *os.File
+	if spec.Output != nil {
+		var wOut, wErr *os.File
+		var err error
+		if rOut, wOut, err = os.Pipe(); err != nil {
+			return nil, fmt.Errorf("start %s: stdout pipe: %w", spec.Path, err)
+		}
+		if rErr, wErr, err = os.Pipe(); err != nil {
+			rOut.Close()
+			wOut.Close()
+			return nil, fmt.Errorf("start %s: stderr pipe: %w", spec.Path, err)
+		}
+		cmd.Stdout, cmd.Stderr = wOut, wErr
+		defer wOut.Close() // the child has its copies
+		defer wErr.Close()
+	}
+
+	p := &Process{spec: spec, cmd: cmd, done: make(chan struct{})}
+	if spec.Reaper != nil {
+		spec.Reaper.startBegin()
+	}
+	err := cmd.Start()
+	if err == nil {
+		p.pid = cmd.Process.Pid
+		if spec.Reaper != nil {
+			spec.Reaper.add(p.pid)
+		}
+	}
+	if spec.Reaper != nil {
+		spec.Reaper.startEnd()
+	}
+	if err != nil {
+		if rOut != nil {
+			rOut.Close()
+			rErr.Close()
+		}
+		return nil, fmt.Errorf("start %s: %w", spec.Path, err)
+	}
+	p.started = time.Now()
+	p.sys = afterStart(cmd)
+
+	if rOut != nil {
+		go func() { spec.Output.Consume(rOut, logs.Stdout); rOut.Close() }()
+		go func() { spec.Output.Consume(rErr, logs.Stderr); rErr.Close() }()
+	}
+	go p.wait()
+	return p, nil
+}
+
+// wait is the only caller of cmd.Wait.
+func (p *Process) wait() {
+	err := p.cmd.Wait()
+	now := time.Now()
+	if p.spec.Reaper != nil {
+		p.spec.Reaper.remove(p.pid)
+	}
+	ex := Exit{Time: now, Ran: now.Sub(p.started)}
+	if st := p.cmd.ProcessState; st != nil {
+		ex.Code, ex.Signal = exitStatus(st)
+	} else if err != nil {
+		ex.Code = -1
+	}
+	// Leftover members of the group (grandchildren) go with the leader.
+	p.sys.killGroup(p.pid)
+	p.sys.release()
+	p.exit = ex
+	close(p.done)
+}
+
+// PID of the child (also its process group ID on Unix).
+func (p *Process) PID() int { return p.pid }
+
+// StartTime is when the child was started.
+func (p *Process) StartTime() time.Time { return p.started }
+
+// Done is closed once the child exited and was reaped.
+func (p *Process) Done() <-chan struct{} { return p.done }
+
+// Exit returns how the child ended; valid after Done is closed.
+func (p *Process) Exit() Exit {
+	<-p.done
+	return p.exit
+}
+
+// Wait waits for the child to exit or ctx to end.
+func (p *Process) Wait(ctx context.Context) (Exit, error) {
+	select {
+	case <-p.done:
+		return p.exit, nil
+	case <-ctx.Done():
+		return Exit{}, ctx.Err()
+	}
+}
+
+// Exited reports whether the child is gone.
+func (p *Process) Exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Signal sends a signal by name ("TERM", "KILL", ...) to the child's whole
+// process group. It is a no-op once the child exited.
+func (p *Process) Signal(name string) error {
+	if p.Exited() {
+		return nil
+	}
+	if err := p.sys.signalGroup(p.pid, name); err != nil && !p.Exited() {
+		return fmt.Errorf("signal %s to process group %d: %w", name, p.pid, err)
+	}
+	return nil
+}
+
+// Kill sends SIGKILL to the whole group (terminates the Job on Windows).
+func (p *Process) Kill() error { return p.Signal("KILL") }
+
+// ErrStopTimeout is returned when a child did not go away even after SIGKILL.
+var ErrStopTimeout = errors.New("process did not exit after SIGKILL")
+
+// Stop sends the stop signal to the group, waits up to StopTimeout, then
+// SIGKILLs the group and waits at most FinalWait. When ctx ends early the
+// ladder jumps to SIGKILL.
+func (p *Process) Stop(ctx context.Context) error {
+	if p.Exited() {
+		return nil
+	}
+	sig := p.spec.StopSignal
+	if sig == "" {
+		sig = "TERM"
+	}
+	if sig != "KILL" && p.spec.StopTimeout > 0 {
+		if err := p.Signal(sig); err != nil {
+			return err
+		}
+		t := time.NewTimer(p.spec.StopTimeout)
+		select {
+		case <-p.done:
+			t.Stop()
+			return nil
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+		}
+	}
+	if err := p.Kill(); err != nil {
+		return err
+	}
+	t := time.NewTimer(FinalWait)
+	defer t.Stop()
+	select {
+	case <-p.done:
+		return nil
+	case <-t.C:
+		return fmt.Errorf("stop pid %d: %w", p.pid, ErrStopTimeout)
+	}
+}
