@@ -2,11 +2,12 @@ package config
 
 import (
 	"fmt"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/openim-supervisor/openim-supervisor/internal/paths"
 )
 
 // Instance is one resolved instance of a process: everything needed to run it.
@@ -88,7 +89,7 @@ func (c *Config) Tools() []ToolSpec {
 	for _, t := range c.PreStart {
 		path, args := t.Command, t.Args
 		if path == "" {
-			path = filepath.Join(c.Paths.BinDir, t.Name)
+			path = paths.Executable(c.Paths.BinDir, t.Name)
 			if args == nil {
 				args = []string{"-c", c.Paths.OpenIMConfigDir}
 			}
@@ -109,7 +110,7 @@ func (c *Config) instance(p Process, idx int) Instance {
 	path := p.Command
 	var args []string
 	if path == "" {
-		path = filepath.Join(c.Paths.BinDir, p.Name)
+		path = paths.Executable(c.Paths.BinDir, p.Name)
 		args = []string{"-i", strconv.Itoa(idx), "-c", c.Paths.OpenIMConfigDir}
 		for _, a := range p.Args { // extra args after the standard ones
 			args = append(args, subst.Replace(a))
