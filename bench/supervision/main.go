@@ -1,0 +1,336 @@
+// Command supervision benchmarks openim-supervisor against runit, s6 and
+// supervisord on the same machine in one run: start-all time, restart
+// latency after SIGKILL, the supervisors' own memory (PSS, children
+// excluded), idle CPU and stop-all time, for N children of one tiny program
+// (the same for every peer). It is not part of the tests; scripts/bench.sh
+// installs the peers and runs it as root.
+//
+// The harness watches the process trees through /proc (children lists,
+// exe links) at a short interval; that polling is the measuring
+// instrument's, its resolution is given with the results.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+type result struct {
+	peer     string
+	n        int
+	start    time.Duration
+	p50, p95 time.Duration
+	kills    int
+	pssKiB   int64
+	idle     time.Duration // CPU over the idle window (only at idleN)
+	idleDone bool
+	stop     time.Duration
+	err      error
+}
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("supervision", flag.ContinueOnError)
+	ns := fs.String("n", "10,100,1000", "child counts")
+	peersFlag := fs.String("peers", "openim-supervisor,runit,s6,supervisord", "peers to run")
+	kills := fs.Int("kills", 50, "SIGKILLs per peer and N for the restart latency")
+	idle := fs.Duration("idle", 20*time.Second, "idle CPU window (at -idle-n)")
+	idleN := fs.Int("idle-n", 100, "N at which idle CPU is measured")
+	child := fs.String("child", "", "child program (a static binary that pauses forever)")
+	bin := fs.String("openim-supervisor", "bin/openim-supervisor", "openim-supervisor binary")
+	work := fs.String("dir", "", "work dir (default: a temp dir)")
+	md := fs.String("markdown", "", "also write the table as markdown to this file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *child == "" {
+		return errors.New("-child is required")
+	}
+	childAbs, err := filepath.Abs(*child)
+	if err != nil {
+		return err
+	}
+	childAbs, err = filepath.EvalSymlinks(childAbs)
+	if err != nil {
+		return err
+	}
+	binAbs, err := filepath.Abs(*bin)
+	if err != nil {
+		return err
+	}
+	var counts []int
+	for _, s := range strings.Split(*ns, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			return fmt.Errorf("bad -n %q", s)
+		}
+		counts = append(counts, n)
+	}
+	all := map[string]peer{"openim-supervisor": openim{bin: binAbs}, "runit": runit{}, "s6": s6{}, "supervisord": supervisord{}}
+	var peers []peer
+	for _, p := range strings.Split(*peersFlag, ",") {
+		pe, ok := all[strings.TrimSpace(p)]
+		if !ok {
+			return fmt.Errorf("unknown peer %q", p)
+		}
+		peers = append(peers, pe)
+	}
+	dir := *work
+	if dir == "" {
+		d, err := os.MkdirTemp("", "bench-supervision-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(d)
+		dir = d
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	var results []result
+	for _, n := range counts {
+		for _, p := range peers {
+			d := filepath.Join(dir, fmt.Sprintf("%s-%d", p.name(), n))
+			fmt.Fprintf(os.Stderr, "== %s N=%d\n", p.name(), n)
+			r := measure(ctx, p, d, n, childAbs, *kills, *idle, n == *idleN)
+			if r.err != nil {
+				fmt.Fprintf(os.Stderr, "   %s N=%d: %v\n", p.name(), n, r.err)
+			} else {
+				fmt.Fprintf(os.Stderr, "   start %v restart p50 %v p95 %v pss %d KiB idle %v stop %v\n",
+					r.start, r.p50, r.p95, r.pssKiB, r.idle, r.stop)
+			}
+			results = append(results, r)
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+		}
+	}
+	table := render(results, peers, counts, *idleN, *idle)
+	fmt.Fprint(out, table)
+	if *md != "" {
+		return os.WriteFile(*md, []byte(table), 0o644)
+	}
+	return nil
+}
+
+const pollEvery = 20 * time.Microsecond
+
+func measure(ctx context.Context, p peer, dir string, n int, child string, kills int, idle time.Duration, doIdle bool) (r result) {
+	r = result{peer: p.name(), n: n}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		r.err = err
+		return r
+	}
+	if err := p.setup(dir, n, child); err != nil {
+		r.err = fmt.Errorf("setup: %w", err)
+		return r
+	}
+	cmd := p.command(ctx, dir)
+	logf, err := os.Create(filepath.Join(dir, "supervisor.out"))
+	if err != nil {
+		r.err = err
+		return r
+	}
+	defer logf.Close()
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.Dir = dir
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	sc := newScanner(child)
+
+	t0 := time.Now()
+	if err := cmd.Start(); err != nil {
+		r.err = fmt.Errorf("start: %w", err)
+		return r
+	}
+	root := cmd.Process.Pid
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	defer cleanup(cmd, sc, exited)
+
+	// Start-all: until n children run the child program.
+	deadline := t0.Add(2*time.Minute + time.Duration(n)*50*time.Millisecond)
+	var tr tree
+	for {
+		tr = sc.scan(root)
+		if len(tr.children) >= n {
+			r.start = time.Since(t0)
+			break
+		}
+		select {
+		case <-exited:
+			r.err = fmt.Errorf("supervisor exited during start (see %s)", logf.Name())
+			return r
+		case <-ctx.Done():
+			r.err = ctx.Err()
+			return r
+		default:
+		}
+		if time.Now().After(deadline) {
+			r.err = fmt.Errorf("only %d of %d children after %v", len(tr.children), n, time.Since(t0))
+			return r
+		}
+		time.Sleep(time.Millisecond)
+	}
+
+	// Settle, then memory and (at idleN) idle CPU of the supervisors.
+	time.Sleep(2 * time.Second)
+	tr = sc.scan(root)
+	for _, s := range tr.supervisors {
+		r.pssKiB += pss(s)
+	}
+	if doIdle {
+		before := sumCPU(tr.supervisors)
+		select {
+		case <-time.After(idle):
+		case <-ctx.Done():
+			r.err = ctx.Err()
+			return r
+		}
+		r.idle = time.Duration(sumCPU(tr.supervisors) - before)
+		r.idleDone = true
+	}
+
+	// Restart latency: SIGKILL a child that has run for at least minAge,
+	// time until its supervisor runs a new child.
+	const minAge = 2 * time.Second
+	born := map[int]time.Time{}
+	for c := range tr.children {
+		born[c] = t0
+	}
+	var lat []time.Duration
+	for k := 0; k < kills; k++ {
+		victim, parent := oldest(tr, born)
+		if wait := minAge - time.Since(born[victim]); wait > 0 {
+			time.Sleep(wait)
+		}
+		before := map[int]bool{}
+		for _, c := range childrenOf(parent) {
+			before[c] = true
+		}
+		start := time.Now()
+		if err := syscall.Kill(victim, syscall.SIGKILL); err != nil {
+			r.err = fmt.Errorf("kill %d: %w", victim, err)
+			return r
+		}
+		newPid := 0
+		limit := start.Add(30 * time.Second)
+		for newPid == 0 {
+			for _, c := range childrenOf(parent) {
+				if !before[c] && exeOf(c) == child {
+					newPid = c
+					break
+				}
+			}
+			if newPid != 0 {
+				break
+			}
+			if time.Now().After(limit) {
+				r.err = fmt.Errorf("no new child of %d within 30s after killing %d", parent, victim)
+				return r
+			}
+			time.Sleep(pollEvery)
+		}
+		lat = append(lat, time.Since(start))
+		delete(tr.children, victim)
+		delete(born, victim)
+		sc.forget(victim)
+		tr.children[newPid] = parent
+		sc.isChild[newPid] = true
+		born[newPid] = time.Now()
+		time.Sleep(10 * time.Millisecond)
+	}
+	r.kills = len(lat)
+	if len(lat) > 0 {
+		slices.Sort(lat)
+		r.p50 = lat[len(lat)*50/100]
+		r.p95 = lat[min(len(lat)-1, len(lat)*95/100)]
+	}
+
+	// Stop-all: from the stop request until every child has exited.
+	tr = sc.scan(root)
+	pids := make([]int, 0, len(tr.children))
+	for c := range tr.children {
+		pids = append(pids, c)
+	}
+	w, err := newExitWatcher(pids)
+	if err != nil {
+		r.err = err
+		return r
+	}
+	defer w.close()
+	ts := time.Now()
+	if err := p.stopAll(ctx, dir, cmd.Process); err != nil {
+		r.err = fmt.Errorf("stop: %w", err)
+		return r
+	}
+	if err := w.wait(time.Minute); err != nil {
+		r.err = fmt.Errorf("stop-all: %w", err)
+		return r
+	}
+	r.stop = time.Since(ts)
+	select {
+	case <-exited:
+	case <-time.After(30 * time.Second):
+	}
+	return r
+}
+
+func sumCPU(pids []int) int64 {
+	var s int64
+	for _, p := range pids {
+		s += cpuNanos(p)
+	}
+	return s
+}
+
+// oldest picks the child born first (ties: lowest pid).
+func oldest(tr tree, born map[int]time.Time) (pid, parent int) {
+	keys := make([]int, 0, len(tr.children))
+	for c := range tr.children {
+		keys = append(keys, c)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		bi, bj := born[keys[i]], born[keys[j]]
+		if !bi.Equal(bj) {
+			return bi.Before(bj)
+		}
+		return keys[i] < keys[j]
+	})
+	return keys[0], tr.children[keys[0]]
+}
+
+// cleanup kills whatever of the tree is left.
+func cleanup(cmd *exec.Cmd, sc *scanner, exited chan struct{}) {
+	select {
+	case <-exited:
+	default:
+		tr := sc.scan(cmd.Process.Pid)
+		for _, s := range tr.supervisors {
+			syscall.Kill(s, syscall.SIGKILL)
+		}
+		for c := range tr.children {
+			syscall.Kill(c, syscall.SIGKILL)
+		}
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-exited
+	}
+}
