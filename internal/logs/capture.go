@@ -77,19 +77,19 @@ func (c *Capture) dispatch() {
 		q := c.pending[0]
 		c.pending[0] = nil
 		c.pending = c.pending[1:]
-		batch, q.lines = q.lines, batch[:0]
+		batch = q.take(batch[:0])
 		dropped := q.dropped
 		q.dropped = 0
 		q.scheduled = false
 		c.mu.Unlock()
 
-		for i := range batch {
-			c.sink.Write(batch[i])
-			batch[i] = Line{}
-		}
 		if dropped > 0 {
 			c.sink.Write(Line{Process: q.process, Index: q.index, Stream: Stderr, Time: c.now(),
 				Text: "[openim-supervisor] " + strconv.Itoa(dropped) + " lines dropped (log sink too slow)"})
+		}
+		for i := range batch {
+			c.sink.Write(batch[i])
+			batch[i] = Line{}
 		}
 		if cap(batch) > 64 {
 			batch = nil // do not keep a large burst buffer alive
@@ -104,10 +104,26 @@ type Queue struct {
 	process string
 	index   int
 
-	// guarded by c.mu
+	// guarded by c.mu: a circular buffer of n lines starting at head
 	lines     []Line
+	head, n   int
 	dropped   int
 	scheduled bool
+}
+
+// take appends the queued lines to dst in order and empties the queue.
+// c.mu held.
+func (q *Queue) take(dst []Line) []Line {
+	for i := 0; i < q.n; i++ {
+		k := (q.head + i) % len(q.lines)
+		dst = append(dst, q.lines[k])
+		q.lines[k] = Line{}
+	}
+	q.head, q.n = 0, 0
+	if cap(q.lines) > 64 {
+		q.lines = nil // a burst is over: give the memory back
+	}
+	return dst
 }
 
 // Dropped returns the number of lines dropped and not yet reported.
@@ -121,10 +137,25 @@ func (q *Queue) push(stream Stream, text []byte) {
 	l := Line{Process: q.process, Index: q.index, Stream: stream, Time: q.c.now(), Text: string(text)}
 	c := q.c
 	c.mu.Lock()
-	if len(q.lines) >= c.queueMax {
-		q.dropped++
-	} else {
+	switch {
+	case q.n < len(q.lines):
+		q.lines[(q.head+q.n)%len(q.lines)] = l
+		q.n++
+	case len(q.lines) < c.queueMax: // grow (only from an empty head)
+		if q.head != 0 {
+			q.lines = append(q.lines[q.head:], q.lines[:q.head]...)
+			q.head = 0
+		}
 		q.lines = append(q.lines, l)
+		q.lines = q.lines[:cap(q.lines)]
+		if len(q.lines) > c.queueMax {
+			q.lines = q.lines[:c.queueMax]
+		}
+		q.n++
+	default: // full: drop the oldest line, keep the newest
+		q.lines[q.head] = l
+		q.head = (q.head + 1) % len(q.lines)
+		q.dropped++
 	}
 	if !q.scheduled {
 		q.scheduled = true

@@ -3,8 +3,8 @@
 // in-memory ring used by `openim-supervisor logs`.
 //
 // Capture never blocks a child: each instance has a bounded queue between its
-// pipe readers and the sink; when a slow sink lets the queue fill up, new
-// lines are dropped and counted, and a "N lines dropped" marker is emitted
+// pipe readers and the sink; when a slow sink lets the queue fill up, the
+// oldest queued lines are dropped and counted, and a "N lines dropped" marker is emitted
 // once the sink catches up.
 package logs
 

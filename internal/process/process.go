@@ -13,6 +13,8 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/openim-supervisor/openim-supervisor/internal/logs"
@@ -37,6 +39,9 @@ type Spec struct {
 	Output *logs.Queue
 	// Reaper, when set, is told about the child so that it never reaps it.
 	Reaper *Reaper
+	// Readers, when set, counts the running output readers (Add before
+	// they start, Done at EOF) so a caller can wait for the last lines.
+	Readers *sync.WaitGroup
 }
 
 // Exit is how a run ended.
@@ -99,6 +104,8 @@ type Process struct {
 
 	done chan struct{}
 	exit Exit // written before done is closed
+
+	outputDone chan struct{} // closed when both pipes hit EOF (nil without Output)
 }
 
 // Start starts the child. ctx only bounds the start itself: cancelling it
@@ -159,8 +166,24 @@ func Start(ctx context.Context, spec Spec) (*Process, error) {
 	p.sys = afterStart(cmd)
 
 	if rOut != nil {
-		go func() { spec.Output.Consume(rOut, logs.Stdout); rOut.Close() }()
-		go func() { spec.Output.Consume(rErr, logs.Stderr); rErr.Close() }()
+		p.outputDone = make(chan struct{})
+		var open atomic.Int32
+		open.Store(2)
+		if spec.Readers != nil {
+			spec.Readers.Add(2)
+		}
+		read := func(f *os.File, s logs.Stream) {
+			spec.Output.Consume(f, s)
+			f.Close()
+			if open.Add(-1) == 0 {
+				close(p.outputDone)
+			}
+			if spec.Readers != nil {
+				spec.Readers.Done()
+			}
+		}
+		go read(rOut, logs.Stdout)
+		go read(rErr, logs.Stderr)
 	}
 	go p.wait()
 	return p, nil
@@ -184,6 +207,17 @@ func (p *Process) wait() {
 	p.sys.release()
 	p.exit = ex
 	close(p.done)
+}
+
+// OutputDone is closed once stdout and stderr reached EOF (every writer,
+// grandchildren included, closed them). Without Spec.Output it is closed.
+func (p *Process) OutputDone() <-chan struct{} {
+	if p.outputDone == nil {
+		c := make(chan struct{})
+		close(c)
+		return c
+	}
+	return p.outputDone
 }
 
 // PID of the child (also its process group ID on Unix).

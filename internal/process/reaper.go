@@ -7,9 +7,14 @@ import "sync"
 // that an exec.Cmd will Wait for. Create it with NewReaper, run it with Run.
 //
 // It reaps only a zombie that (1) is not a child started through this
-// package with this Reaper and (2) is not in the supervisor's own process
-// group (children started by plain exec.Command elsewhere in the supervisor
-// stay in that group and keep their own Wait).
+// package with this Reaper, (2) is not in the supervisor's own process group
+// (children started by plain exec.Command elsewhere in the supervisor stay
+// in that group and keep their own Wait) and (3) is not a process group
+// leader: every child this package starts leads its own group, so another
+// Manager's children in the same process (tests) are never taken from their
+// Wait. An orphan that made itself a group leader (setsid) is therefore not
+// reaped; it is killed with the rest at stop. Grandchildren that stay in
+// their parent's group (the normal case) are reaped.
 type Reaper struct {
 	starts sync.RWMutex // read-held while a child is being started; the reaper takes it for writing
 

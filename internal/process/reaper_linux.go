@@ -71,7 +71,7 @@ func (r *Reaper) reap() {
 			if r.isOurs(pid) {
 				continue
 			}
-			if st, err := readStat(pid); err == nil && st.state == 'Z' && st.pgrp != self {
+			if st, err := readStat(pid); err == nil && st.state == 'Z' && st.pgrp != self && st.pgrp != pid {
 				r.reapPid(pid)
 			}
 		}
@@ -86,7 +86,7 @@ func (r *Reaper) reapable(pid, selfPgrp int) bool {
 	if err != nil {
 		return false
 	}
-	return st.pgrp != selfPgrp
+	return st.pgrp != selfPgrp && st.pgrp != pid
 }
 
 func (r *Reaper) reapPid(pid int) {
