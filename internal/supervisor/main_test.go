@@ -104,12 +104,12 @@ func freePort(t *testing.T) int {
 // harness runs a Manager and lets tests wait for status conditions; it is
 // woken by OnChange, so nothing polls.
 type harness struct {
-	t      *testing.T
-	m      *Manager
-	cancel context.CancelFunc
-	runErr chan error
-	wake   chan struct{}
-	mu     sync.Mutex
+	t       *testing.T
+	m       *Manager
+	cancel  context.CancelFunc
+	runErr  chan error
+	wake    chan struct{}
+	mu      sync.Mutex
 	stopped bool
 }
 

@@ -55,7 +55,7 @@ type Manager struct {
 	readyClosed  bool
 	badTrans     int // transitions outside the table (tests)
 
-	changed chan struct{} // cap 1: wake the OnChange notifier
+	changed chan struct{}  // cap 1: wake the OnChange notifier
 	readers sync.WaitGroup // output readers of every child
 
 	recMu       sync.Mutex

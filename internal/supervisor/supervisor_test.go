@@ -317,8 +317,8 @@ func TestReload(t *testing.T) {
 	next := *cfg
 	next.Processes = []config.Process{
 		{Name: "openim-api", Instances: 1, Env: map[string]string{"CHANGED": "1"}}, // changed
-		{Name: "openim-push", Instances: 2},                                      // push:2 removed
-		{Name: "openim-msgtransfer", Instances: 1},                               // added
+		{Name: "openim-push", Instances: 2},                                        // push:2 removed
+		{Name: "openim-msgtransfer", Instances: 1},                                 // added
 	} // rpc-user removed
 	res, err := h.m.Reload(context.Background(), &next)
 	if err != nil {
