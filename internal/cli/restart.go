@@ -1,18 +1,14 @@
 package cli
 
 import (
-	"errors"
+	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/openim-supervisor/openim-supervisor/internal/control"
 )
 
-// PLACEHOLDER: replaced by the real command.
 func newRestartCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
-		Use:   "restart",
-		Short: "(not built yet)",
-		RunE: func(*cobra.Command, []string) error {
-			return errors.New("restart: not implemented yet")
-		},
-	}
+	return newActionCmd(g, control.OpRestart, "restart",
+		"Restart instances; --rolling restarts one at a time, each waiting for the previous to be ready", 10*time.Minute)
 }

@@ -1,18 +1,14 @@
 package cli
 
 import (
-	"errors"
+	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/openim-supervisor/openim-supervisor/internal/control"
 )
 
-// PLACEHOLDER: replaced by the real command.
 func newStopCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
-		Use:   "stop",
-		Short: "(not built yet)",
-		RunE: func(*cobra.Command, []string) error {
-			return errors.New("stop: not implemented yet")
-		},
-	}
+	return newActionCmd(g, control.OpStop, "stop",
+		"Stop instances (stop signal, then KILL after the stop timeout); they stay stopped until started", 5*time.Minute)
 }
