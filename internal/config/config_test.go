@@ -448,3 +448,36 @@ func TestByteSizeAndDuration(t *testing.T) {
 		t.Error("overflow accepted")
 	}
 }
+
+// Clients that only need a setting (the socket) load with SkipFileChecks: an
+// env file they may not read and variables they lack must not stop them.
+func TestSkipFileChecksIsLenient(t *testing.T) {
+	t.Parallel()
+	body := "envFile: /nonexistent/openim.env\n" + head + "processes:\n  - name: openim-api\n    env: {PW: \"${IMENV_PW}\"}\n    workDir: ${UNSET}/w\n"
+	cfg, err := Parse(filepath.Join(t.TempDir(), "c.yaml"), []byte(body), Options{SkipFileChecks: true, LookupEnv: noEnv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Processes[0].Env["PW"] != "" || !strings.HasSuffix(cfg.Paths.Socket, filepath.Join("run", "supervisor.sock")) {
+		t.Errorf("got %+v %s", cfg.Processes[0], cfg.Paths.Socket)
+	}
+	// A readable env file is still used, and its secrets still stay out of args.
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "openim.env"), "IMENV_PW=pw\n", 0o600)
+	_, err = Parse(filepath.Join(dir, "c.yaml"), []byte("envFile: openim.env\n"+head+
+		"processes:\n  - name: openim-api\n    args: [\"${IMENV_PW}\"]\n"), Options{SkipFileChecks: true, LookupEnv: noEnv})
+	if err == nil || !strings.Contains(err.Error(), "comes from the env file") {
+		t.Errorf("got %v", err)
+	}
+}
+
+func TestEnvFileTooLarge(t *testing.T) {
+	t.Parallel()
+	p := writeFile(t, filepath.Join(t.TempDir(), "big.env"), "A="+strings.Repeat("x", 1<<20)+"\n", 0o600)
+	if _, err := ReadEnvFile(p); err == nil || !strings.Contains(err.Error(), "larger than 1 MiB") {
+		t.Errorf("got %v", err)
+	}
+	if _, err := ReadEnvFile(filepath.Dir(p)); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("directory: got %v", err)
+	}
+}

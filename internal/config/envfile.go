@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 )
@@ -20,12 +21,28 @@ import (
 //
 // Values are secrets: errors name the file, the line and the key, never the value.
 func ReadEnvFile(path string) (map[string]string, error) {
-	data, err := os.ReadFile(path)
+	// Only a regular file: opening a FIFO or reading a device could block.
+	if st, err := os.Stat(path); err != nil {
+		return nil, err
+	} else if !st.Mode().IsRegular() {
+		return nil, Errors{&Error{File: path, Msg: "not a regular file"}}
+	}
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxEnvFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxEnvFile {
+		return nil, Errors{&Error{File: path, Msg: "larger than 1 MiB; is this really an env file?"}}
+	}
 	return ParseEnv(path, data)
 }
+
+const maxEnvFile = 1 << 20
 
 // ParseEnv parses env-file content; file is used in error messages only.
 func ParseEnv(file string, data []byte) (map[string]string, error) {

@@ -19,6 +19,7 @@ type expander struct {
 	envFile string            // for messages
 	file    map[string]string // env file variables (secrets)
 	lookup  func(string) (string, bool)
+	lenient bool // an unset variable expands to "" (Options.SkipFileChecks)
 }
 
 // expandErr is a problem with one value; the decoder adds file, line and key.
@@ -60,7 +61,7 @@ func (x *expander) expand(s string, secretOK bool) (string, *expandErr) {
 				fix: "read it from the environment in the program, or set it in the supervisor's own environment instead"}
 		}
 		if !ok || (val == "" && hasDef) {
-			if !hasDef {
+			if !hasDef && !x.lenient {
 				where := "the supervisor's environment"
 				if x.envFile != "" {
 					where = "the env file " + x.envFile + " nor " + where

@@ -22,10 +22,12 @@ import (
 type Options struct {
 	// LookupEnv reads the supervisor's environment for ${VAR}; default os.LookupEnv.
 	LookupEnv func(string) (string, bool)
-	// SkipFileChecks skips everything that looks at the file system: reading
-	// the env file, and checking that binaries, directories and the working
-	// directories exist. Used by `config migrate` to check a file's shape and by
-	// the fuzz test.
+	// SkipFileChecks loads what can be loaded without the file system's
+	// cooperation: binaries, directories and working directories are not
+	// checked, an env file that cannot be read (missing, or not readable by
+	// this user) is treated as empty, and a ${VAR} that is not set expands to
+	// "" instead of being an error. For clients that only need a few settings
+	// (the socket path), `config migrate`'s shape check, and the fuzz test.
 	SkipFileChecks bool
 }
 
@@ -103,8 +105,11 @@ func Parse(file string, data []byte, o Options) (*Config, error) {
 			return nil, d.errs
 		}
 		cfg.EnvFile = absIn(base, cfg.EnvFile)
-		if cfg.EnvFile != "" && !o.SkipFileChecks {
+		if cfg.EnvFile != "" {
 			env, err := ReadEnvFile(cfg.EnvFile)
+			if err != nil && o.SkipFileChecks {
+				env, err = nil, nil
+			}
 			if err != nil {
 				if errs, ok := err.(Errors); ok {
 					return nil, errs
@@ -118,7 +123,7 @@ func Parse(file string, data []byte, o Options) (*Config, error) {
 	}
 	envFile := cfg.EnvFile
 
-	d = newDecoder(file, &expander{envFile: envFile, file: cfg.Env, lookup: o.LookupEnv})
+	d = newDecoder(file, &expander{envFile: envFile, file: cfg.Env, lookup: o.LookupEnv, lenient: o.SkipFileChecks})
 	d.decode(root, reflect.ValueOf(cfg).Elem(), "")
 	cfg.EnvFile = envFile
 	if len(d.errs) > 0 {
