@@ -144,7 +144,7 @@ func measure(ctx context.Context, p peer, dir string, n int, child string, kills
 		r.err = fmt.Errorf("setup: %w", err)
 		return r
 	}
-	cmd := p.command(ctx, dir)
+	cmd := p.command(ctx, dir, n)
 	logf, err := os.Create(filepath.Join(dir, "supervisor.out"))
 	if err != nil {
 		r.err = err

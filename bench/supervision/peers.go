@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 )
@@ -15,8 +16,8 @@ type peer interface {
 	name() string
 	// setup writes the definitions of n services running child into dir.
 	setup(dir string, n int, child string) error
-	// command launches the root supervisor process.
-	command(ctx context.Context, dir string) *exec.Cmd
+	// command launches the root supervisor process over n services.
+	command(ctx context.Context, dir string, n int) *exec.Cmd
 	// stopAll asks the whole tree to stop every service and exit.
 	stopAll(ctx context.Context, dir string, root *os.Process) error
 }
@@ -29,7 +30,7 @@ func (runit) name() string { return "runit" }
 func (runit) setup(dir string, n int, child string) error {
 	return serviceDirs(filepath.Join(dir, "service"), n, child)
 }
-func (runit) command(ctx context.Context, dir string) *exec.Cmd {
+func (runit) command(ctx context.Context, dir string, _ int) *exec.Cmd {
 	return exec.CommandContext(ctx, "runsvdir", filepath.Join(dir, "service"))
 }
 
@@ -50,8 +51,9 @@ func (s6) name() string { return "s6" }
 func (s6) setup(dir string, n int, child string) error {
 	return serviceDirs(filepath.Join(dir, "scan"), n, child)
 }
-func (s6) command(ctx context.Context, dir string) *exec.Cmd {
-	return exec.CommandContext(ctx, "s6-svscan", filepath.Join(dir, "scan"))
+func (s6) command(ctx context.Context, dir string, n int) *exec.Cmd {
+	// -c: s6-svscan supervises at most 500 services by default.
+	return exec.CommandContext(ctx, "s6-svscan", "-c", strconv.Itoa(n+10), filepath.Join(dir, "scan"))
 }
 
 // stopAll: s6-svscanctl -t: s6-svscan brings every service down and exits.
@@ -79,7 +81,7 @@ func (supervisord) setup(dir string, n int, child string) error {
 	}
 	return os.WriteFile(filepath.Join(dir, "supervisord.conf"), []byte(b.String()), 0o644)
 }
-func (supervisord) command(ctx context.Context, dir string) *exec.Cmd {
+func (supervisord) command(ctx context.Context, dir string, _ int) *exec.Cmd {
 	return exec.CommandContext(ctx, "supervisord", "-n", "-c", filepath.Join(dir, "supervisord.conf"))
 }
 func (supervisord) stopAll(ctx context.Context, dir string, root *os.Process) error {
@@ -120,7 +122,7 @@ log:
 `, dir, child, n)
 	return os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(cfg), 0o644)
 }
-func (o openim) command(ctx context.Context, dir string) *exec.Cmd {
+func (o openim) command(ctx context.Context, dir string, _ int) *exec.Cmd {
 	return exec.CommandContext(ctx, o.bin, "run", "--config", filepath.Join(dir, "config.yaml"))
 }
 func (openim) stopAll(ctx context.Context, dir string, root *os.Process) error {
