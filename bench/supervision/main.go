@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command supervision benchmarks openim-supervisor against runit, s6 and
 // supervisord on the same machine in one run: start-all time, restart
 // latency after SIGKILL, the supervisors' own memory (PSS, children
