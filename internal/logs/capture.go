@@ -242,3 +242,19 @@ func (q *Queue) Consume(r io.Reader, stream Stream) {
 	readLines(r, s)
 	s.flush()
 }
+
+// LineWriter splits bytes fed to it into lines of one stream of a Queue;
+// used by a caller that reads the pipe itself (one poller for many pipes).
+// Not safe for concurrent use.
+type LineWriter struct{ s splitter }
+
+// LineWriter returns a splitter for stream feeding q.
+func (q *Queue) LineWriter(stream Stream) *LineWriter {
+	return &LineWriter{s: splitter{q: q, stream: stream}}
+}
+
+// Feed queues every complete line in p and keeps the rest.
+func (w *LineWriter) Feed(p []byte) { w.s.feed(p) }
+
+// Flush queues a final partial line.
+func (w *LineWriter) Flush() { w.s.flush() }

@@ -1,9 +1,93 @@
 package process
 
-import "syscall"
+import (
+	"os"
+	"os/exec"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/openim-supervisor/openim-supervisor/internal/logs"
+)
 
 // sysProcAttr: own process group; SIGKILL when the supervisor (the forking
-// thread; see Start) dies.
+// thread; see Start) dies; a pidfd so that waiting for the exit parks in the
+// runtime poller instead of holding an OS thread in waitid per child.
 func sysProcAttr() *syscall.SysProcAttr {
-	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	fd := -1
+	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL, PidFD: &fd}
+}
+
+// waitExit blocks the calling goroutine (not an OS thread) until the child
+// exited, without reaping it; cmd.Wait then returns at once. Without a
+// pidfd (old kernels) it returns immediately and cmd.Wait blocks instead.
+func waitExit(cmd *exec.Cmd) {
+	a := cmd.SysProcAttr
+	if a == nil || a.PidFD == nil || *a.PidFD < 0 {
+		return
+	}
+	fd := *a.PidFD
+	*a.PidFD = -1
+	if err := syscall.SetNonblock(fd, true); err != nil {
+		syscall.Close(fd)
+		return
+	}
+	f := os.NewFile(uintptr(fd), "pidfd")
+	defer f.Close()
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return
+	}
+	_ = rc.Read(func(fd uintptr) bool {
+		var info unix.Siginfo
+		err := unix.Waitid(unix.P_PIDFD, int(fd), &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil)
+		if err != nil {
+			return true // let cmd.Wait report it
+		}
+		return siginfoPid(&info) != 0 // 0: still running; park until the pidfd is readable
+	})
+}
+
+// closePidfd releases the pidfd of a child that failed to start.
+func closePidfd(a *syscall.SysProcAttr) {
+	if a != nil && a.PidFD != nil && *a.PidFD >= 0 {
+		syscall.Close(*a.PidFD)
+		*a.PidFD = -1
+	}
+}
+
+// pipe returns a pipe whose read end the Poller or a reader goroutine uses.
+func pipe() (r, w *os.File, err error) { return os.Pipe() }
+
+// watchPipe hands the read end to the poller; false: read it in a goroutine.
+func watchPipe(p *Poller, f *os.File, w *logs.LineWriter, eof func()) bool {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return false
+	}
+	var dup int = -1
+	_ = rc.Control(func(fd uintptr) { dup, _ = unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 0) })
+	if dup < 0 {
+		return false
+	}
+	if err := p.watchPipe(dup, w, eof); err != nil {
+		unix.Close(dup)
+		return false
+	}
+	f.Close()
+	return true
+}
+
+// watchExit hands the child's pidfd to the poller; false: use a wait goroutine.
+func watchExit(p *Poller, proc *Process) bool {
+	a := proc.cmd.SysProcAttr
+	if a == nil || a.PidFD == nil || *a.PidFD < 0 {
+		return false
+	}
+	fd := *a.PidFD
+	if err := p.watchExit(fd, proc); err != nil {
+		return false
+	}
+	*a.PidFD = -1
+	return true
 }

@@ -81,3 +81,7 @@ func (s sysProc) signalGroup(pid int, name string) error {
 func exitStatus(st *os.ProcessState) (int, string) { return st.ExitCode(), "" }
 
 func killRecord(r Record) error { return errors.ErrUnsupported }
+
+func waitExit(*exec.Cmd) {}
+
+func closePidfd(*syscall.SysProcAttr) {}

@@ -39,6 +39,9 @@ type Spec struct {
 	Output *logs.Queue
 	// Reaper, when set, is told about the child so that it never reaps it.
 	Reaper *Reaper
+	// Poller, when set (Linux), watches the pipes and the exit instead of
+	// three goroutines per child.
+	Poller *Poller
 	// Readers, when set, counts the running output readers (Add before
 	// they start, Done at EOF) so a caller can wait for the last lines.
 	Readers *sync.WaitGroup
@@ -124,21 +127,19 @@ func Start(ctx context.Context, spec Spec) (*Process, error) {
 	cmd.Dir = spec.Dir
 	cmd.SysProcAttr = sysProcAttr()
 
-	var rOut, rErr *os.File
+	poll := spec.Poller.usable()
+	var rOut, rErr, wOut, wErr *os.File
 	if spec.Output != nil {
-		var wOut, wErr *os.File
 		var err error
-		if rOut, wOut, err = os.Pipe(); err != nil {
+		if rOut, wOut, err = pipe(); err != nil {
 			return nil, fmt.Errorf("start %s: stdout pipe: %w", spec.Path, err)
 		}
-		if rErr, wErr, err = os.Pipe(); err != nil {
+		if rErr, wErr, err = pipe(); err != nil {
 			rOut.Close()
 			wOut.Close()
 			return nil, fmt.Errorf("start %s: stderr pipe: %w", spec.Path, err)
 		}
 		cmd.Stdout, cmd.Stderr = wOut, wErr
-		defer wOut.Close() // the child has its copies
-		defer wErr.Close()
 	}
 
 	p := &Process{spec: spec, cmd: cmd, done: make(chan struct{})}
@@ -155,7 +156,12 @@ func Start(ctx context.Context, spec Spec) (*Process, error) {
 	if spec.Reaper != nil {
 		spec.Reaper.startEnd()
 	}
+	if wOut != nil { // the child has its copies
+		wOut.Close()
+		wErr.Close()
+	}
 	if err != nil {
+		closePidfd(cmd.SysProcAttr)
 		if rOut != nil {
 			rOut.Close()
 			rErr.Close()
@@ -172,9 +178,7 @@ func Start(ctx context.Context, spec Spec) (*Process, error) {
 		if spec.Readers != nil {
 			spec.Readers.Add(2)
 		}
-		read := func(f *os.File, s logs.Stream) {
-			spec.Output.Consume(f, s)
-			f.Close()
+		eof := func() {
 			if open.Add(-1) == 0 {
 				close(p.outputDone)
 			}
@@ -182,15 +186,35 @@ func Start(ctx context.Context, spec Spec) (*Process, error) {
 				spec.Readers.Done()
 			}
 		}
-		go read(rOut, logs.Stdout)
-		go read(rErr, logs.Stderr)
+		for _, o := range []struct {
+			f *os.File
+			s logs.Stream
+		}{{rOut, logs.Stdout}, {rErr, logs.Stderr}} {
+			if poll && watchPipe(spec.Poller, o.f, spec.Output.LineWriter(o.s), eof) {
+				continue
+			}
+			go func() {
+				spec.Output.Consume(o.f, o.s)
+				o.f.Close()
+				eof()
+			}()
+		}
 	}
-	go p.wait()
+	if !(poll && watchExit(spec.Poller, p)) {
+		go p.wait()
+	}
 	return p, nil
 }
 
-// wait is the only caller of cmd.Wait.
+// wait waits in its own goroutine, then finishes.
 func (p *Process) wait() {
+	waitExit(p.cmd)
+	p.finish()
+}
+
+// finish is the only caller of cmd.Wait, once the child exited: from the
+// wait goroutine, or from the Poller when it watches the child.
+func (p *Process) finish() {
 	err := p.cmd.Wait()
 	now := time.Now()
 	if p.spec.Reaper != nil {

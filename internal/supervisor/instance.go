@@ -41,7 +41,7 @@ type instance struct {
 	m     *Manager
 	id    string
 	name  string
-	cmds  chan command
+	cmds  chan *command
 	queue *logs.Queue
 	spec  config.Instance // read by Manager only under opMu; written by loop under opMu (cmdSetSpec)
 
@@ -57,7 +57,7 @@ func (m *Manager) newInstance(ci config.Instance) *instance {
 		m:        m,
 		id:       ci.ID(),
 		name:     ci.Process,
-		cmds:     make(chan command, 1),
+		cmds:     make(chan *command, 1),
 		queue:    m.capture.Queue(ci.Process, ci.Index),
 		spec:     ci,
 		quitDone: make(chan struct{}),
@@ -80,7 +80,7 @@ func (in *instance) status() InstanceStatus {
 func (in *instance) do(ctx context.Context, c command) error {
 	c.reply = make(chan error, 1)
 	select {
-	case in.cmds <- c:
+	case in.cmds <- &c:
 	case <-in.quitDone:
 		return fmt.Errorf("%s: %w", in.id, ErrNotRunning)
 	case <-ctx.Done():
@@ -137,9 +137,12 @@ func newTracker(ci config.Instance) *restart.Tracker {
 	return restart.New(ci.Restart, ci.Backoff)
 }
 
+// loop is the instance goroutine. Its own frame is kept small (the state
+// lives on the heap, the work in methods) so that an idle instance costs a
+// minimal stack: 1000 of them are parked here.
 func (in *instance) loop(ctx context.Context) {
 	defer close(in.quitDone)
-	r := &run{in: in, ctx: ctx, tracker: newTracker(in.spec)}
+	r := newRun(in, ctx)
 	for {
 		select {
 		case c := <-in.cmds:
@@ -155,13 +158,25 @@ func (in *instance) loop(ctx context.Context) {
 		case err := <-r.probeC:
 			r.probed(err)
 		case <-ctx.Done():
-			if r.proc != nil {
-				_ = r.proc.Kill()
-				<-r.proc.Done()
-				r.in.m.dropRecord(in.id, r.proc.PID())
-			}
+			r.abort()
 			return
 		}
+	}
+}
+
+//go:noinline
+func newRun(in *instance, ctx context.Context) *run {
+	return &run{in: in, ctx: ctx, tracker: newTracker(in.spec)}
+}
+
+// abort kills the child when the Manager goes away without a stop.
+//
+//go:noinline
+func (r *run) abort() {
+	if r.proc != nil {
+		_ = r.proc.Kill()
+		<-r.proc.Done()
+		r.in.m.dropRecord(r.in.id, r.proc.PID())
 	}
 }
 
@@ -219,7 +234,7 @@ func (r *run) state() State {
 }
 
 // command handles one command; true ends the loop.
-func (r *run) command(c command) bool {
+func (r *run) command(c *command) bool {
 	switch c.kind {
 	case cmdPing:
 		c.reply <- nil
@@ -273,10 +288,10 @@ func (r *run) command(c command) bool {
 func (r *run) start(isRestart bool) {
 	in := r.in
 	spec := in.spec
-	p, err := process.Start(r.ctx, process.Spec{
+	p, err := in.m.startProcess(r.ctx, process.Spec{
 		Path: spec.Path, Args: spec.Args, Env: process.Environ(in.m.baseEnv, spec.Env), Dir: spec.Dir,
 		StopSignal: string(spec.StopSignal), StopTimeout: spec.StopTimeout,
-		Output: in.queue, Reaper: in.m.reaper, Readers: &in.m.readers,
+		Output: in.queue, Reaper: in.m.reaper, Readers: &in.m.readers, Poller: in.m.poller,
 	})
 	now := time.Now()
 	if err != nil {

@@ -40,6 +40,7 @@ type Manager struct {
 	onChange func()
 	baseEnv  []string
 	reaper   *process.Reaper
+	poller   *process.Poller // nil outside Linux
 
 	opMu sync.Mutex // serialises the start phase, Start/Stop/Restart/Reload
 
@@ -55,6 +56,7 @@ type Manager struct {
 	readyClosed  bool
 	badTrans     int // transitions outside the table (tests)
 
+	forks   chan forkReq   // to the forker goroutine
 	changed chan struct{}  // cap 1: wake the OnChange notifier
 	readers sync.WaitGroup // output readers of every child
 
@@ -79,6 +81,7 @@ func New(cfg *config.Config, opts Options) (*Manager, error) {
 		byID:     map[string]*instance{},
 		ready:    make(chan struct{}),
 		changed:  make(chan struct{}, 1),
+		forks:    make(chan forkReq),
 		records:  map[string]process.Record{},
 		recDirty: make(chan struct{}, 1),
 	}
@@ -143,7 +146,18 @@ func (m *Manager) Run(ctx context.Context) error {
 	}()
 
 	m.killLeftovers()
-	bg.Add(3)
+	poller, err := process.NewPoller()
+	if err != nil {
+		m.log.Warn("no poller; using goroutines per child", "err", err)
+	}
+	m.poller = poller
+	defer func() {
+		if poller != nil {
+			poller.Close()
+		}
+	}()
+	bg.Add(4)
+	go func() { defer bg.Done(); m.forker(loopCtx) }()
 	go func() {
 		defer bg.Done()
 		if err := m.reaper.Run(loopCtx); err != nil {
@@ -201,6 +215,45 @@ func (m *Manager) Run(ctx context.Context) error {
 	}
 	m.log.Info("stopped")
 	return stopErr
+}
+
+type forkReq struct {
+	spec  process.Spec
+	reply chan forkResult
+}
+
+type forkResult struct {
+	p   *process.Process
+	err error
+}
+
+// forker starts every instance's child. Forking (exec.Cmd.Start) needs a
+// deep stack; doing it here keeps the per-instance goroutines' stacks small
+// (memory at 1000 instances). Forks are serialised by syscall.ForkLock
+// anyway. This goroutine never locks its OS thread, so the thread that
+// forked a child (its Pdeathsig parent) never exits while the child runs.
+func (m *Manager) forker(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case r := <-m.forks:
+			p, err := process.Start(ctx, r.spec)
+			r.reply <- forkResult{p, err}
+		}
+	}
+}
+
+// startProcess starts a child through the forker.
+func (m *Manager) startProcess(ctx context.Context, spec process.Spec) (*process.Process, error) {
+	r := forkReq{spec: spec, reply: make(chan forkResult, 1)}
+	select {
+	case m.forks <- r:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	res := <-r.reply
+	return res.p, res.err
 }
 
 // waitReaders waits (bounded: a grandchild that left the process group may
@@ -331,9 +384,21 @@ func (m *Manager) recordsWriter(ctx context.Context) {
 			if err := process.WriteRecords(m.recordsPath, recs); err != nil {
 				m.log.Warn("write children records", "err", err)
 			}
+			// At most one rewrite per interval: a burst of 1000 starts costs a
+			// few writes, not 1000. (On Linux, Pdeathsig covers the gap.)
+			t := time.NewTimer(recordsInterval)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
 		}
 	}
 }
+
+// recordsInterval is the shortest time between two children.json rewrites.
+const recordsInterval = 100 * time.Millisecond
 
 // ---- pre-start tools ----
 
@@ -360,7 +425,7 @@ func (m *Manager) runTool(ctx context.Context, t config.ToolSpec) error {
 	id := t.Name + ":0"
 	p, err := process.Start(ctx, process.Spec{
 		Path: t.Path, Args: t.Args, Env: process.Environ(m.baseEnv, t.Env),
-		StopTimeout: 5 * time.Second, Output: q, Reaper: m.reaper, Readers: &m.readers,
+		StopTimeout: 5 * time.Second, Output: q, Reaper: m.reaper, Readers: &m.readers, Poller: m.poller,
 	})
 	if err != nil {
 		return fmt.Errorf("pre-start tool %s: %w", t.Name, err)
