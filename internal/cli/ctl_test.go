@@ -654,6 +654,37 @@ func TestEndToEnd(t *testing.T) {
 		s.expectNotify("STOPPING=1", 5*time.Second)
 	})
 
+	t.Run("ForcedStopOnSecondInterrupt", func(t *testing.T) {
+		t.Parallel()
+		procs := []procSpec{{name: "openim-crontask", instances: 1,
+			extra: "    env: {STANDIN_IGNORE_TERM: \"1\"}\n    stopTimeout: 1m\n"}}
+		s := e.start(t, supOpts{procs: procs})
+		child := find(s.status(), "openim-crontask:0").PID
+		_ = s.cmd.Process.Signal(syscall.SIGINT)
+		s.expectNotify("STOPPING=1", 10*time.Second)
+		select {
+		case <-s.done:
+			t.Fatal("supervisor exited although its child ignores TERM and the stop timeout is 1m")
+		case <-time.After(500 * time.Millisecond):
+		}
+		start := time.Now()
+		if code := s.stop(syscall.SIGINT); code != ExitError {
+			t.Errorf("exit code after a second SIGINT = %d, want %d", code, ExitError)
+		}
+		if el := time.Since(start); el > 10*time.Second {
+			t.Errorf("forced stop took %v", el)
+		}
+		// The child dies with the supervisor (PR_SET_PDEATHSIG on Linux).
+		deadline := time.Now().Add(10 * time.Second)
+		for alive(child) && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+		}
+		if alive(child) {
+			_ = syscall.Kill(child, syscall.SIGKILL)
+			t.Errorf("child %d survived the forced stop", child)
+		}
+	})
+
 	t.Run("Reload", func(t *testing.T) {
 		t.Parallel()
 		procs := defaultProcs(t)
@@ -725,4 +756,30 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("exit code after SIGINT = %d", code)
 		}
 	})
+}
+
+func TestRunInvalidConfig(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(path, []byte("version: 2\nprocesses:\n  - name: x\n    instancez: 2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	code := Execute(buildinfo.Info{}, []string{"--config", path, "run"}, strings.NewReader(""), &stdout, &stderr)
+	if code != ExitConfig || !strings.Contains(stderr.String(), path+":4") || !strings.Contains(stderr.String(), "instancez") {
+		t.Errorf("run with an invalid config: exit %d, stderr %q", code, stderr.String())
+	}
+}
+
+func TestControlCommandsNotRunning(t *testing.T) {
+	t.Parallel()
+	sock := filepath.Join(t.TempDir(), "none.sock")
+	for _, args := range [][]string{{"status"}, {"status", "--json"}, {"start", "all"}, {"restart", "--rolling", "x"}, {"logs", "-f", "x"}, {"reload"}} {
+		var stdout, stderr bytes.Buffer
+		code := Execute(buildinfo.Info{}, append(args, "--socket", sock), strings.NewReader(""), &stdout, &stderr)
+		want := "Error: openim-supervisor is not running (no control socket at " + sock + "); start it with: " + startHint + "\n"
+		if code != ExitNotRunning || stdout.Len() != 0 || stderr.String() != want {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, stdout.String(), stderr.String())
+		}
+	}
 }

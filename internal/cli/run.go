@@ -111,9 +111,11 @@ func (r *runner) run(ctx context.Context) error {
 	// Servers run until the Manager has stopped everything, so that status
 	// keeps answering during a graceful stop.
 	srvCtx, stopServers := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopServers()
 	var wg sync.WaitGroup
-	defer wg.Wait()
+	defer func() {
+		stopServers()
+		wg.Wait()
+	}()
 
 	ln, err := control.Listen(srvCtx, cfg.Paths.Socket, cfg.Control.Group)
 	if err != nil {
