@@ -48,13 +48,16 @@ func newMigrate(ctx context.Context, env *Env) (*migrate.Migrate, error) {
 	return m, nil
 }
 
+// The *migrate.Migrate values are not Closed: its mongodb driver's Close
+// disconnects the client, which is the runner's shared connection; the iofs
+// source holds no resources.
+
 // schemaVersion returns golang-migrate's applied version (0 when none).
 func schemaVersion(ctx context.Context, env *Env) (uint, bool, error) {
 	m, err := newMigrate(ctx, env)
 	if err != nil {
 		return 0, false, err
 	}
-	defer m.Close()
 	v, dirty, err := m.Version()
 	if errors.Is(err, migrate.ErrNilVersion) {
 		return 0, false, nil
@@ -86,8 +89,7 @@ func schemaStep(ver, name, desc string, n uint, collections []string) Step {
 			if err != nil {
 				return nil, err
 			}
-			defer m.Close()
-			v, dirty, err := m.Version()
+					v, dirty, err := m.Version()
 			if err != nil && !errors.Is(err, migrate.ErrNilVersion) {
 				return nil, fmt.Errorf("golang-migrate version: %w", err)
 			}

@@ -156,6 +156,10 @@ func Check(ctx context.Context, cfg *config.Config, openimVersion string) error 
 
 // CheckStateDir is Check for a state directory.
 func CheckStateDir(ctx context.Context, stateDir string, openimVersion string) error {
+	return checkSteps(ctx, stateDir, openimVersion, migrations.All())
+}
+
+func checkSteps(ctx context.Context, stateDir string, openimVersion string, steps []migrations.Step) error {
 	_ = ctx // reads only a local file; kept for the blocking-call convention
 	st, ok, err := LoadState(stateDir)
 	if err != nil {
@@ -176,7 +180,7 @@ func CheckStateDir(ctx context.Context, stateDir string, openimVersion string) e
 		return &RefusedError{Msg: fmt.Sprintf("the data is at OpenIM %s (%s) but this binary ships %s: a downgrade; "+
 			"reinstall the newer package or restore the pre-upgrade backup", data, StatePath(stateDir), binary)}
 	}
-	p := pending(migrations.All(), data, binary, st)
+	p := pending(steps, data, binary, st)
 	if len(p) > 0 {
 		ids := make([]string, len(p))
 		for i, s := range p {
