@@ -89,7 +89,7 @@ func schemaStep(ver, name, desc string, n uint, collections []string) Step {
 			if err != nil {
 				return nil, err
 			}
-					v, dirty, err := m.Version()
+			v, dirty, err := m.Version()
 			if err != nil && !errors.Is(err, migrate.ErrNilVersion) {
 				return nil, fmt.Errorf("golang-migrate version: %w", err)
 			}

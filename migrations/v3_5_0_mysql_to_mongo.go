@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
 )
 
 // v350MySQLToMongo copies OpenIM 3.4's 15 MySQL tables into OpenIM 3.5's
