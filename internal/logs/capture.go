@@ -20,6 +20,10 @@ type Capture struct {
 	queueMax int
 	now      func() time.Time
 
+	// bufs holds read buffers; a reader borrows one only while data is
+	// actually being read, so an idle pipe costs no buffer.
+	bufs sync.Pool
+
 	mu      sync.Mutex
 	pending []*Queue // queues with lines not yet delivered
 	running bool     // dispatcher goroutine active
@@ -37,6 +41,7 @@ func NewCapture(sink Sink, queueMax int) *Capture {
 	}
 	c := &Capture{sink: sink, queueMax: queueMax, now: time.Now}
 	c.idle = sync.NewCond(&c.mu)
+	c.bufs.New = func() any { b := make([]byte, 4096); return &b }
 	return c
 }
 
@@ -231,9 +236,6 @@ func indexByte(p []byte, c byte) int {
 	return -1
 }
 
-// readBufPool holds read buffers; a reader borrows one only while data is
-// actually being read, so an idle pipe costs no buffer.
-var readBufPool = sync.Pool{New: func() any { b := make([]byte, 4096); return &b }}
 
 // Consume reads r until EOF or an error, queueing each line. It is meant to
 // run in its own goroutine, one per pipe; it closes nothing.

@@ -26,8 +26,8 @@ func readLines(r io.Reader, s *splitter) {
 	done := false
 	for !done {
 		err := rc.Read(func(fd uintptr) bool {
-			bp := readBufPool.Get().(*[]byte)
-			defer readBufPool.Put(bp)
+			bp := s.q.c.bufs.Get().(*[]byte)
+			defer s.q.c.bufs.Put(bp)
 			for {
 				n, err := syscall.Read(int(fd), *bp)
 				if n > 0 {

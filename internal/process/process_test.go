@@ -1,0 +1,200 @@
+package process
+
+import (
+	"context"
+	"os"
+	"strconv"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/openim-supervisor/openim-supervisor/internal/logs"
+)
+
+func needUnix(t *testing.T) string {
+	t.Helper()
+	if runtime.GOOS == "windows" {
+		t.Skip("uses /bin/sh")
+	}
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh")
+	}
+	return sh
+}
+
+type sink struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (s *sink) Write(l logs.Line) {
+	s.mu.Lock()
+	s.lines = append(s.lines, l.Stream.String()+":"+l.Text)
+	s.mu.Unlock()
+}
+
+func (s *sink) all() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return strings.Join(s.lines, "|")
+}
+
+// modes runs f with and without the epoll poller.
+func modes(t *testing.T, f func(t *testing.T, poller *Poller)) {
+	t.Run("goroutines", func(t *testing.T) { t.Parallel(); f(t, nil) })
+	t.Run("poller", func(t *testing.T) {
+		t.Parallel()
+		p, err := NewPoller()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p == nil {
+			t.Skip("no poller on this OS")
+		}
+		defer p.Close()
+		f(t, p)
+	})
+}
+
+func TestExitStatusAndOutput(t *testing.T) {
+	t.Parallel()
+	sh := needUnix(t)
+	modes(t, func(t *testing.T, poller *Poller) {
+		out := &sink{}
+		c := logs.NewCapture(out, 0)
+		ctx := context.Background()
+		p, err := Start(ctx, Spec{Path: sh, Args: []string{"-c", "echo hello; echo oops >&2; exit 3"},
+			Output: c.Queue("t", 0), Poller: poller})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ex, err := p.Wait(ctx)
+		if err != nil || ex.Code != 3 || ex.Signaled() {
+			t.Fatalf("exit %+v %v, want code 3", ex, err)
+		}
+		<-p.OutputDone()
+		c.Flush()
+		if got := out.all(); !strings.Contains(got, "stdout:hello") || !strings.Contains(got, "stderr:oops") {
+			t.Fatalf("output %q", got)
+		}
+		p, err = Start(ctx, Spec{Path: sh, Args: []string{"-c", "kill -KILL $$"}, Poller: poller})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ex := p.Exit(); ex.Code != 137 || ex.Signal != "KILL" {
+			t.Fatalf("killed: %+v, want 137/KILL", ex)
+		}
+		if _, err := Start(ctx, Spec{Path: filepath.Join(t.TempDir(), "missing"), Poller: poller}); err == nil {
+			t.Fatal("starting a missing binary succeeded")
+		}
+	})
+}
+
+func TestStopLadder(t *testing.T) {
+	t.Parallel()
+	sh := needUnix(t)
+	modes(t, func(t *testing.T, poller *Poller) {
+		ctx := context.Background()
+		// Graceful: TERM ends it.
+		p, err := Start(ctx, Spec{Path: sh, Args: []string{"-c", "sleep 30"}, StopTimeout: 5 * time.Second, Poller: poller})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t0 := time.Now()
+		if err := p.Stop(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(t0); d > 3*time.Second {
+			t.Fatalf("graceful stop took %v", d)
+		}
+		// Ignoring TERM, with a grandchild: SIGKILL to the group after the timeout.
+		out := &sink{}
+		c := logs.NewCapture(out, 0)
+		p, err = Start(ctx, Spec{Path: sh, Args: []string{"-c", `trap "" TERM; sleep 30 & echo $!; wait; wait`},
+			StopTimeout: 300 * time.Millisecond, Poller: poller, Output: c.Queue("t", 0)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond) // let the trap be installed
+		t0 = time.Now()
+		if err := p.Stop(ctx); err != nil {
+			t.Fatal(err)
+		}
+		ex := p.Exit()
+		if d := time.Since(t0); d < 300*time.Millisecond || ex.Signal != "KILL" {
+			t.Fatalf("forced stop after %v: %+v, want KILL after 300ms", d, ex)
+		}
+		<-p.OutputDone() // the grandchild held the pipe: it is dead
+		c.Flush()
+		gc, err := strconv.Atoi(strings.TrimPrefix(out.all(), "stdout:"))
+		if err != nil {
+			t.Fatalf("grandchild pid from %q", out.all())
+		}
+		if b, err := os.ReadFile("/proc/" + strconv.Itoa(gc) + "/stat"); err == nil && !strings.Contains(string(b), ") Z ") {
+			t.Fatalf("grandchild %d still running: %s", gc, b)
+		}
+	})
+}
+
+func TestEnvironmentScrubbed(t *testing.T) {
+	sh := needUnix(t)
+	t.Setenv("NOTIFY_SOCKET", "/run/systemd/notify")
+	t.Setenv("WATCHDOG_USEC", "1000")
+	t.Setenv("LISTEN_FDS", "2")
+	t.Setenv("KEEP_ME", "yes")
+	out := &sink{}
+	c := logs.NewCapture(out, 0)
+	p, err := Start(context.Background(), Spec{Path: sh,
+		Args:   []string{"-c", `echo "n=$NOTIFY_SOCKET w=$WATCHDOG_USEC l=$LISTEN_FDS k=$KEEP_ME x=$EXTRA"`},
+		Env:    Environ(BaseEnv(), []string{"EXTRA=1"}),
+		Output: c.Queue("t", 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Exit()
+	<-p.OutputDone()
+	c.Flush()
+	if got := out.all(); got != "stdout:n= w= l= k=yes x=1" {
+		t.Fatalf("child environment: %q", got)
+	}
+}
+
+func TestRecordsRoundTrip(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "state", RecordsFile)
+	if recs, err := ReadRecords(path); err != nil || recs != nil {
+		t.Fatalf("missing file: %v %v", recs, err)
+	}
+	want := []Record{{ID: "a:0", PID: 10, PGID: 10, StartTime: 99}}
+	if err := WriteRecords(path, want); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadRecords(path)
+	if err != nil || len(got) != 1 || got[0] != want[0] {
+		t.Fatalf("read back %v %v", got, err)
+	}
+}
+
+func TestParseSignalNames(t *testing.T) {
+	t.Parallel()
+	if runtime.GOOS == "windows" {
+		t.Skip("unix signals")
+	}
+	for _, c := range []struct {
+		in   string
+		want syscall.Signal
+	}{{"TERM", syscall.SIGTERM}, {"SIGINT", syscall.SIGINT}, {"kill", syscall.SIGKILL}, {"", syscall.SIGTERM}} {
+		if got, err := ParseSignal(c.in); err != nil || got != c.want {
+			t.Errorf("ParseSignal(%q) = %v, %v", c.in, got, err)
+		}
+	}
+	if _, err := ParseSignal("NOPE"); err == nil {
+		t.Error("ParseSignal(NOPE) succeeded")
+	}
+}
