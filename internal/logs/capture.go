@@ -236,7 +236,6 @@ func indexByte(p []byte, c byte) int {
 	return -1
 }
 
-
 // Consume reads r until EOF or an error, queueing each line. It is meant to
 // run in its own goroutine, one per pipe; it closes nothing.
 func (q *Queue) Consume(r io.Reader, stream Stream) {

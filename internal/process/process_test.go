@@ -3,10 +3,10 @@ package process
 import (
 	"context"
 	"os"
-	"strconv"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
