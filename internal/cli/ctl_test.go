@@ -571,7 +571,9 @@ func TestEndToEnd(t *testing.T) {
 	t.Run("CrashRestartLogsAndMetrics", func(t *testing.T) {
 		t.Parallel()
 		mport := freePorts(t, 1)[0]
-		s := e.start(t, supOpts{metrics: "127.0.0.1:" + strconv.Itoa(mport)})
+		s := e.start(t, supOpts{metrics: "127.0.0.1:" + strconv.Itoa(mport), env: []string{"WATCHDOG_USEC=400000"}})
+		// The watchdog is pinged (after a round trip through the supervision loop).
+		s.expectNotify("WATCHDOG=1", 5*time.Second)
 		before := find(s.status(), "openim-push:2")
 
 		// Follow openim-push:2 while it crashes and comes back.
