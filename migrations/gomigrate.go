@@ -107,12 +107,12 @@ func schemaStep(ver, name, desc string, n uint, collections []string) Step {
 				env.Log.Info("golang-migrate: re-running interrupted file", "version", v)
 			}
 			if !dirty && err == nil && v >= n {
-				return Counts{{Table: fmt.Sprintf("mongo/%04d", n), Target: fmt.Sprint(collections)}}, nil
+				return Counts{{Table: fmt.Sprintf("mongo/%04d", n), Target: fmt.Sprintf("indexes of %d collections", len(collections))}}, nil
 			}
 			if err := m.Migrate(n); err != nil && !errors.Is(err, migrate.ErrNoChange) {
 				return nil, fmt.Errorf("golang-migrate up to %d: %w", n, err)
 			}
-			return Counts{{Table: fmt.Sprintf("mongo/%04d", n), Target: fmt.Sprint(collections), Source: 1, Written: 1, InTarget: 1}}, nil
+			return Counts{{Table: fmt.Sprintf("mongo/%04d", n), Target: fmt.Sprintf("indexes of %d collections", len(collections)), Source: 1, Written: 1, InTarget: 1}}, nil
 		},
 	}
 }

@@ -131,10 +131,7 @@ func (c *conns) openMySQL(ctx context.Context) (*sql.DB, error) {
 	// DATETIME values are read as text and converted in the configured zone
 	// by the migration, never in the process's local zone.
 	cfg.ParseTime = false
-	if cfg.Params == nil {
-		cfg.Params = map[string]string{}
-	}
-	cfg.Params["charset"] = "utf8mb4"
+	cfg.InterpolateParams = true
 	conn, err := mysql.NewConnector(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("MySQL DSN from %s: %w", from, err)
