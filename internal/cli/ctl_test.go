@@ -785,3 +785,28 @@ func TestControlCommandsNotRunning(t *testing.T) {
 		}
 	}
 }
+
+func TestPrintStatusColumns(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	var b bytes.Buffer
+	printStatus(&b, []supervisor.InstanceStatus{
+		{Name: "openim-push", Index: 3, State: supervisor.StateBackoff, Restarts: 4, NextStart: now.Add(2 * time.Second),
+			LastExit: &supervisor.Exit{Code: 137, Signal: "KILL", Time: now.Add(-3 * time.Second)}},
+		{Name: "openim-api", Index: 0, PID: 77, State: supervisor.StateRunning, StartedAt: now.Add(-90 * time.Minute)},
+		{Name: "openim-rpc-msg", Index: 0, State: supervisor.StateFailed, Restarts: 10,
+			LastExit: &supervisor.Exit{Err: "exec: no such file"}},
+	}, now)
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	want := [][]string{
+		{"openim-push", "3", "-", "backoff", "-", "4", "signal KILL (137), 3s ago; retry in 2s"},
+		{"openim-api", "0", "77", "running", "1h30m", "0", "-"},
+		{"openim-rpc-msg", "0", "-", "failed", "-", "10", "start error: exec: no such file"},
+	}
+	for i, w := range want {
+		f := strings.Fields(lines[i+1])
+		if strings.Join(f[:6], " ") != strings.Join(w[:6], " ") || strings.Join(f[6:], " ") != w[6] {
+			t.Errorf("row %d = %q, want %q", i, f, w)
+		}
+	}
+}

@@ -67,7 +67,8 @@ func failedIDs(st []supervisor.InstanceStatus) []string {
 	return out
 }
 
-// printStatus prints the status table; empty cells are "-" so awk keeps working.
+// printStatus prints the status table. Every column but the last is one
+// word and empty cells are "-", so awk '{print $4}' is always the state.
 func printStatus(w io.Writer, st []supervisor.InstanceStatus, now time.Time) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tINSTANCE\tPID\tSTATE\tUPTIME\tRESTARTS\tLAST-EXIT")
@@ -79,11 +80,11 @@ func printStatus(w io.Writer, st []supervisor.InstanceStatus, now time.Time) {
 				uptime = humanDuration(now.Sub(s.StartedAt))
 			}
 		}
-		state := string(s.State)
+		last := lastExit(s.LastExit, now)
 		if !s.NextStart.IsZero() && (s.State == supervisor.StateBackoff || s.State == supervisor.StateFailed) {
-			state += " (retry in " + humanDuration(s.NextStart.Sub(now)) + ")"
+			last += "; retry in " + humanDuration(s.NextStart.Sub(now))
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%d\t%s\n", s.Name, s.Index, pid, state, uptime, s.Restarts, lastExit(s.LastExit, now))
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%d\t%s\n", s.Name, s.Index, pid, s.State, uptime, s.Restarts, last)
 	}
 	tw.Flush()
 }
