@@ -104,8 +104,7 @@ func ctlError(c *control.Client, err error) error {
 		return withCode(ExitNotRunning, fmt.Errorf("openim-supervisor is not running (no control socket at %s); start it with: %s",
 			c.Path, startHint))
 	case errors.Is(err, control.ErrPermission):
-		return withCode(ExitError, fmt.Errorf("permission denied on the control socket %s: run with sudo, or join the group that owns it (control.group in the config)",
-			c.Path))
+		return withCode(ExitError, fmt.Errorf("permission denied on the control socket %s: %s", c.Path, permHint))
 	case errors.Is(err, context.DeadlineExceeded):
 		return withCode(ExitError, fmt.Errorf("no answer from the supervisor at %s in time (--timeout): %w", c.Path, err))
 	case errors.As(err, &re):
