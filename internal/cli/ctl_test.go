@@ -580,9 +580,18 @@ func TestEndToEnd(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		followed := make(chan string, 100)
-		go control.NewClient(s.sock).Logs(ctx, control.Request{Target: "openim-push:2", Lines: 0, Follow: true},
+		go control.NewClient(s.sock).Logs(ctx, control.Request{Target: "openim-push:2", Lines: 1, Follow: true},
 			func(l control.LogLine) error { followed <- l.Text; return nil })
-		time.Sleep(200 * time.Millisecond) // let the follower subscribe
+		// The server subscribes before it sends the tail: once the last
+		// line arrived, nothing new can be missed.
+		select {
+		case l := <-followed:
+			if !strings.Contains(l, "index 2 started") {
+				t.Fatalf("first followed line = %q", l)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("logs -f -n 1 sent nothing")
+		}
 
 		crash(t, s.ports["openim-push"][2])
 		st := s.waitFor("openim-push:2 restarted", func(st *control.StatusReply) bool {
