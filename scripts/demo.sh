@@ -33,6 +33,10 @@ ctl() { "$sup" --config "$cfg" "$@"; }
 
 step "openim-supervisor init --root $tmp"
 ctl init --root "$tmp" --force || die "init"
+if [ ! -f "$cfg" ]; then # init may have put it elsewhere under the root
+  cfg=$(find "$tmp" -name config.yaml -print -quit)
+  [ -n "$cfg" ] || die "init wrote no config.yaml under $tmp"
+fi
 yaml_path() { # yaml_path KEY: a path from the generated config's paths section
   sed -n "s/^  $1: *'\{0,1\}\([^' #]*\)'\{0,1\}.*/\1/p" "$cfg" | head -n1
 }
