@@ -819,3 +819,53 @@ func TestPrintStatusColumns(t *testing.T) {
 		}
 	}
 }
+
+// TestPermissionDenied runs `status` as an unprivileged user against a
+// socket it may not use: one line suggesting sudo or the group, exit 1.
+func TestPermissionDenied(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "run", "supervisor.sock")
+	if err := os.MkdirAll(filepath.Dir(sock), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ln, err := control.Listen(ctx, sock, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperSupervisor$", "--", "status", "--socket", sock)
+	cmd.Env = append(os.Environ(), helperEnv+"=1")
+	if os.Geteuid() == 0 {
+		// Run the client as nobody: copy this test binary where nobody may run it.
+		exe := filepath.Join(dir, "cli.test")
+		data, err := os.ReadFile(os.Args[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(exe, data, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for d := dir; d != filepath.Dir(d) && d != os.TempDir(); d = filepath.Dir(d) {
+			if err := os.Chmod(d, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cmd.Path, cmd.Args[0] = exe, exe
+		cmd.Dir = "/"
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	} else if err := os.Chmod(sock, 0); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err = cmd.Run()
+	code := cmd.ProcessState.ExitCode()
+	want := "Error: permission denied on the control socket " + sock + ": " + permHint + "\n"
+	if code != ExitError || stderr.String() != want {
+		t.Errorf("status without permission: %v, exit %d, stdout %q, stderr %q, want %q", err, code, stdout.String(), stderr.String(), want)
+	}
+}
