@@ -1,29 +1,35 @@
 package logs
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
-
-	"gopkg.in/natefinch/lumberjack.v2"
 )
 
-// FileSink writes each instance to <dir>/<name>.<index>.log, rotating at
-// maxSize bytes (rounded up to whole MiB, lumberjack's unit) and keeping
-// maxFiles rotated files. Files are opened on the first line.
+// FileSink writes each instance to <dir>/<name>.<index>.log and rotates it
+// at maxSize bytes, keeping maxFiles rotated files (<file>.1 newest ...
+// <file>.N oldest). Files are opened on the first line.
+//
+// It does its own rotation rather than use lumberjack: lumberjack starts a
+// goroutine per file that never ends and scans the whole log directory on
+// every open, which at 1000 instances costs megabytes and an O(N²) start.
 type FileSink struct {
 	dir      string
-	maxMiB   int
+	maxSize  int64
 	maxFiles int
 
 	mu    sync.Mutex
-	files map[string]*lumberjack.Logger
+	files map[string]*rotFile
 	buf   []byte
-	err   error // first write error, reported once
 	onErr func(error)
 }
+
+// MinFileSize is the smallest rotation size accepted.
+const MinFileSize = 64 << 10
 
 // NewFileSink creates dir if needed. onErr (may be nil) is told about the
 // first write error of each file.
@@ -31,11 +37,13 @@ func NewFileSink(dir string, maxSize int64, maxFiles int, onErr func(error)) (*F
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("create log dir %s: %w", dir, err)
 	}
-	mib := int((maxSize + (1<<20 - 1)) >> 20)
-	if mib < 1 {
-		mib = 1
+	if maxSize < MinFileSize {
+		maxSize = MinFileSize
 	}
-	return &FileSink{dir: dir, maxMiB: mib, maxFiles: maxFiles, files: map[string]*lumberjack.Logger{}, onErr: onErr}, nil
+	if maxFiles < 0 {
+		maxFiles = 0
+	}
+	return &FileSink{dir: dir, maxSize: maxSize, maxFiles: maxFiles, files: map[string]*rotFile{}, onErr: onErr}, nil
 }
 
 // Path returns the current log file of an instance.
@@ -50,7 +58,7 @@ func (s *FileSink) Write(l Line) {
 	id := l.ID()
 	f := s.files[id]
 	if f == nil {
-		f = &lumberjack.Logger{Filename: s.Path(l.Process, l.Index), MaxSize: s.maxMiB, MaxBackups: s.maxFiles}
+		f = &rotFile{path: s.Path(l.Process, l.Index), max: s.maxSize, keep: s.maxFiles}
 		s.files[id] = f
 	}
 	s.buf = l.Time.AppendFormat(s.buf[:0], "2006-01-02T15:04:05.000Z07:00")
@@ -59,11 +67,13 @@ func (s *FileSink) Write(l Line) {
 	s.buf = append(s.buf, ' ')
 	s.buf = append(s.buf, l.Text...)
 	s.buf = append(s.buf, '\n')
-	if _, err := f.Write(s.buf); err != nil && s.err == nil {
-		s.err = err
+	if err := f.write(s.buf); err != nil && !f.failed {
+		f.failed = true
 		if s.onErr != nil {
-			s.onErr(fmt.Errorf("write %s: %w", f.Filename, err))
+			s.onErr(err)
 		}
+	} else if err == nil {
+		f.failed = false
 	}
 	if cap(s.buf) > 8192 {
 		s.buf = nil
@@ -76,7 +86,7 @@ func (s *FileSink) CloseInstance(process string, index int) {
 	defer s.mu.Unlock()
 	id := process + ":" + strconv.Itoa(index)
 	if f := s.files[id]; f != nil {
-		f.Close()
+		f.close()
 		delete(s.files, id)
 	}
 }
@@ -85,12 +95,84 @@ func (s *FileSink) CloseInstance(process string, index int) {
 func (s *FileSink) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var first error
+	var errs []error
 	for id, f := range s.files {
-		if err := f.Close(); err != nil && first == nil {
-			first = err
-		}
+		errs = append(errs, f.close())
 		delete(s.files, id)
 	}
-	return first
+	return errors.Join(errs...)
+}
+
+// rotFile is one size-rotated log file.
+type rotFile struct {
+	path   string
+	max    int64
+	keep   int
+	f      *os.File
+	size   int64
+	failed bool // an error was reported; report again only after a success
+}
+
+func (r *rotFile) write(p []byte) error {
+	if r.f == nil {
+		f, err := os.OpenFile(r.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+		if err != nil {
+			return fmt.Errorf("open log %s: %w", r.path, err)
+		}
+		st, err := f.Stat()
+		if err != nil {
+			f.Close()
+			return fmt.Errorf("stat log %s: %w", r.path, err)
+		}
+		r.f, r.size = f, st.Size()
+	}
+	if r.size > 0 && r.size+int64(len(p)) > r.max {
+		if err := r.rotate(); err != nil {
+			return err
+		}
+	}
+	n, err := r.f.Write(p)
+	r.size += int64(n)
+	if err != nil {
+		return fmt.Errorf("write log %s: %w", r.path, err)
+	}
+	return nil
+}
+
+// rotate shifts path.(k) to path.(k+1), dropping the oldest, moves path to
+// path.1 and reopens path empty.
+func (r *rotFile) rotate() error {
+	r.f.Close()
+	r.f = nil
+	if r.keep == 0 {
+		if err := os.Remove(r.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("rotate log %s: %w", r.path, err)
+		}
+	} else {
+		os.Remove(r.path + "." + strconv.Itoa(r.keep))
+		for k := r.keep - 1; k >= 1; k-- {
+			err := os.Rename(r.path+"."+strconv.Itoa(k), r.path+"."+strconv.Itoa(k+1))
+			if err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("rotate log %s: %w", r.path, err)
+			}
+		}
+		if err := os.Rename(r.path, r.path+".1"); err != nil {
+			return fmt.Errorf("rotate log %s: %w", r.path, err)
+		}
+	}
+	f, err := os.OpenFile(r.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|os.O_TRUNC, 0o640)
+	if err != nil {
+		return fmt.Errorf("open log %s: %w", r.path, err)
+	}
+	r.f, r.size = f, 0
+	return nil
+}
+
+func (r *rotFile) close() error {
+	if r.f == nil {
+		return nil
+	}
+	err := r.f.Close()
+	r.f = nil
+	return err
 }

@@ -184,16 +184,22 @@ func TestFileSinkRotation(t *testing.T) {
 		t.Fatalf("current file %d bytes, above the 1 MiB limit", len(cur))
 	}
 	s.Close()
-	deadline := time.Now().Add(5 * time.Second)
-	for { // lumberjack removes old backups asynchronously
-		m, _ := filepath.Glob(filepath.Join(dir, "openim-push.2-*.log"))
-		if len(m) == 2 {
-			break
+	m, _ := filepath.Glob(filepath.Join(dir, "openim-push.2.log.*"))
+	if len(m) != 2 {
+		t.Fatalf("rotated files: %v, want 2 (maxFiles)", m)
+	}
+	for _, f := range m {
+		if fi, err := os.Stat(f); err != nil || fi.Size() > 1<<20 || fi.Size() < 900<<10 {
+			t.Fatalf("rotated file %s: %v %v", f, fi.Size(), err)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("rotated files: %v, want 2 (maxFiles)", m)
-		}
-		time.Sleep(20 * time.Millisecond)
+	}
+	// Reopening appends to the current file.
+	s2, _ := NewFileSink(dir, 1<<20, 2, nil)
+	s2.Write(Line{Process: "openim-push", Index: 2, Time: now, Text: "again"})
+	s2.Close()
+	cur, _ = os.ReadFile(filepath.Join(dir, "openim-push.2.log"))
+	if !strings.HasSuffix(string(cur), " stderr the end\n"+now.Format("2006-01-02T15:04:05.000Z07:00")+" stdout again\n") {
+		t.Fatalf("reopened file does not append: %q", cur[len(cur)-80:])
 	}
 }
 

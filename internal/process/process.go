@@ -170,6 +170,8 @@ func Start(ctx context.Context, spec Spec) (*Process, error) {
 	}
 	p.started = time.Now()
 	p.sys = afterStart(cmd)
+	// Not needed after the start: do not keep a copy of the environment per child.
+	cmd.Env, cmd.Args, p.spec.Env, p.spec.Args = nil, nil, nil, nil
 
 	if rOut != nil {
 		p.outputDone = make(chan struct{})

@@ -288,7 +288,7 @@ func (r *run) command(c *command) bool {
 func (r *run) start(isRestart bool) {
 	in := r.in
 	spec := in.spec
-	p, err := in.m.startProcess(r.ctx, process.Spec{
+	p, ticks, err := in.m.startProcess(r.ctx, process.Spec{
 		Path: spec.Path, Args: spec.Args, Env: process.Environ(in.m.baseEnv, spec.Env), Dir: spec.Dir,
 		StopSignal: string(spec.StopSignal), StopTimeout: spec.StopTimeout,
 		Output: in.queue, Reaper: in.m.reaper, Readers: &in.m.readers, Poller: in.m.poller,
@@ -309,8 +309,8 @@ func (r *run) start(isRestart bool) {
 		return
 	}
 	r.proc, r.done = p, p.Done()
-	if st, err := process.StartTicks(p.PID()); err == nil {
-		in.m.addRecord(process.Record{ID: in.id, PID: p.PID(), PGID: p.PID(), StartTime: st})
+	if ticks != 0 {
+		in.m.addRecord(process.Record{ID: in.id, PID: p.PID(), PGID: p.PID(), StartTime: ticks})
 	}
 	r.set(func(s *InstanceStatus) {
 		s.State = StateStarting

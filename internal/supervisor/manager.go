@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -145,6 +146,7 @@ func (m *Manager) Run(ctx context.Context) error {
 		bg.Wait()
 	}()
 
+	m.memoryHint(len(m.insts))
 	m.killLeftovers()
 	poller, err := process.NewPoller()
 	if err != nil {
@@ -223,8 +225,9 @@ type forkReq struct {
 }
 
 type forkResult struct {
-	p   *process.Process
-	err error
+	p     *process.Process
+	ticks uint64 // start time (Linux), 0 when unknown
+	err   error
 }
 
 // forker starts every instance's child. Forking (exec.Cmd.Start) needs a
@@ -238,23 +241,51 @@ func (m *Manager) forker(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case r := <-m.forks:
-			p, err := process.Start(ctx, r.spec)
-			r.reply <- forkResult{p, err}
+			res := forkResult{}
+			res.p, res.err = process.Start(ctx, r.spec)
+			if res.err == nil {
+				res.ticks, _ = process.StartTicks(res.p.PID())
+			}
+			r.reply <- res
 		}
 	}
 }
 
-// startProcess starts a child through the forker.
-func (m *Manager) startProcess(ctx context.Context, spec process.Spec) (*process.Process, error) {
+// startProcess starts a child through the forker; it also returns the
+// child's start time for children.json (0 when unknown).
+func (m *Manager) startProcess(ctx context.Context, spec process.Spec) (*process.Process, uint64, error) {
 	r := forkReq{spec: spec, reply: make(chan forkResult, 1)}
 	select {
 	case m.forks <- r:
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return nil, 0, ctx.Err()
 	}
 	res := <-r.reply
-	return res.p, res.err
+	return res.p, res.ticks, res.err
 }
+
+// memoryHint sets a soft memory limit sized for n instances (runtime/debug
+// SetMemoryLimit), unless the operator set GOGC or GOMEMLIMIT: the garbage
+// of 1000 forks would otherwise let the heap grow to twice its live size.
+// It is a hint, not a cap: the GC works harder above it, nothing fails.
+func (m *Manager) memoryHint(n int) {
+	if os.Getenv("GOMEMLIMIT") != "" || os.Getenv("GOGC") != "" {
+		return
+	}
+	limit := int64(memBase + memPerInstance*n)
+	if cur := debug.SetMemoryLimit(-1); cur < limit {
+		return // someone set a lower limit already
+	}
+	debug.SetMemoryLimit(limit)
+	m.log.Debug("soft memory limit", "bytes", limit)
+}
+
+// memBase and memPerInstance size the soft memory limit: the runtime and
+// buffers, and roughly twice an instance's live heap and stack.
+const (
+	memBase        = 8 << 20
+	memPerInstance = 12 << 10
+)
 
 // waitReaders waits (bounded: a grandchild that left the process group may
 // hold a pipe open forever) for the children's last output lines.

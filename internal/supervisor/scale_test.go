@@ -4,6 +4,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -34,6 +35,12 @@ func TestScale(t *testing.T) {
 		runtime.GC()
 	}
 	debug.FreeOSMemory()
+	if path := os.Getenv("OPENIM_SCALE_HEAP"); path != "" {
+		if f, err := os.Create(path); err == nil {
+			pprof.WriteHeapProfile(f)
+			f.Close()
+		}
+	}
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	t.Logf("goroutines: %d; threads: %s; PSS: %s; heap in use %d KiB, stacks %d KiB, sys %d KiB",

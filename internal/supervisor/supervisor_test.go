@@ -443,7 +443,7 @@ func TestLogRotationWithSpammingChild(t *testing.T) {
 	h := start(t, cfg, fs)
 	h.waitState("extra:0", StateExited, 20*time.Second)
 	h.stop() // flushes
-	rotated, _ := filepath.Glob(filepath.Join(cfg.Paths.LogDir, "extra.0-*.log"))
+	rotated, _ := filepath.Glob(filepath.Join(cfg.Paths.LogDir, "extra.0.log.*"))
 	if len(rotated) < 1 {
 		entries, _ := os.ReadDir(cfg.Paths.LogDir)
 		t.Fatalf("no rotated file for ~3 MiB of output: %v", entries)
