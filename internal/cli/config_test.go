@@ -35,7 +35,7 @@ func TestInitThenCheck(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "etc", "config.yaml")
-	out, errOut, code := execCLI(strings.NewReader(""), "init", "--config", cfgPath, "--prefix", dir)
+	out, errOut, code := execCLI(strings.NewReader(""), "init", "--config", cfgPath, "--root", dir)
 	if code != ExitOK {
 		t.Fatalf("init: exit %d: %s", code, errOut)
 	}
@@ -75,7 +75,7 @@ func TestConfigPathFromEnvironment(t *testing.T) {
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "c.yaml")
 	t.Setenv(EnvConfig, cfgPath)
-	if _, errOut, code := execCLI(nil, "init", "--prefix", dir); code != ExitOK {
+	if _, errOut, code := execCLI(nil, "init", "--root", dir); code != ExitOK {
 		t.Fatalf("init: %d %s", code, errOut)
 	}
 	if _, err := os.Stat(cfgPath); err != nil {

@@ -31,13 +31,13 @@ func newInitCmd(g *globals) *cobra.Command {
 			"env file openim.env next to it (mode 0600) unless one exists: an existing env file holds\n" +
 			"secrets and is never replaced. An existing config is replaced only after you answer yes,\n" +
 			"or with --force; without a terminal to ask, init refuses.\n\n" +
-			"--prefix DIR puts every path (binaries, OpenIM config, logs, runtime, state) under DIR and\n" +
+			"--root DIR puts every path (binaries, OpenIM config, logs, runtime, state) under DIR and\n" +
 			"creates those directories, for running the supervisor unprivileged in one directory.",
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error { return c.run() },
 	}
 	cmd.Flags().BoolVarP(&c.force, "force", "f", false, "replace an existing config without asking")
-	cmd.Flags().StringVar(&c.prefix, "prefix", "", "put every path under this directory (bin, config, logs, run, state)")
+	cmd.Flags().StringVar(&c.prefix, "root", "", "put every path under this directory (bin, config, logs, run, state)")
 	return cmd
 }
 
