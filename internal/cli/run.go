@@ -43,8 +43,16 @@ journal; otherwise to files in paths.logDir.`,
 			if debug {
 				level = slog.LevelDebug
 			}
-			r := &runner{g: g, cfgPath: g.ConfigPath(),
-				log: slog.New(slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: level}))}
+			hopts := &slog.HandlerOptions{Level: level}
+			if underSystemd() { // the journal stamps every line itself
+				hopts.ReplaceAttr = func(groups []string, a slog.Attr) slog.Attr {
+					if len(groups) == 0 && a.Key == slog.TimeKey {
+						return slog.Attr{}
+					}
+					return a
+				}
+			}
+			r := &runner{g: g, cfgPath: g.ConfigPath(), log: slog.New(slog.NewTextHandler(g.stderr, hopts))}
 			ctx := cmd.Context()
 			if ctx == nil {
 				ctx = context.Background()
