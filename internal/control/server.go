@@ -122,7 +122,12 @@ func (s *Server) handle(ctx context.Context, conn net.Conn) {
 		cancel()
 	}()
 
-	s.logger().Debug("control request", "op", req.Op, "target", req.Target)
+	switch req.Op {
+	case OpStart, OpStop, OpRestart, OpReload: // operator actions: keep a trace
+		s.logger().Info("control request", "op", req.Op, "target", req.Target, "rolling", req.Rolling)
+	default:
+		s.logger().Debug("control request", "op", req.Op, "target", req.Target)
+	}
 	enc := json.NewEncoder(conn)
 	if req.Op == OpLogs {
 		if err := s.logs(ctx, req, enc); err != nil {
