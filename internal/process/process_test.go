@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -178,23 +177,5 @@ func TestRecordsRoundTrip(t *testing.T) {
 	got, err := ReadRecords(path)
 	if err != nil || len(got) != 1 || got[0] != want[0] {
 		t.Fatalf("read back %v %v", got, err)
-	}
-}
-
-func TestParseSignalNames(t *testing.T) {
-	t.Parallel()
-	if runtime.GOOS == "windows" {
-		t.Skip("unix signals")
-	}
-	for _, c := range []struct {
-		in   string
-		want syscall.Signal
-	}{{"TERM", syscall.SIGTERM}, {"SIGINT", syscall.SIGINT}, {"kill", syscall.SIGKILL}, {"", syscall.SIGTERM}} {
-		if got, err := ParseSignal(c.in); err != nil || got != c.want {
-			t.Errorf("ParseSignal(%q) = %v, %v", c.in, got, err)
-		}
-	}
-	if _, err := ParseSignal("NOPE"); err == nil {
-		t.Error("ParseSignal(NOPE) succeeded")
 	}
 }

@@ -167,7 +167,20 @@ func (m *Manager) Run(ctx context.Context) error {
 		}
 	}()
 	go func() { defer bg.Done(); m.notifier(loopCtx) }()
-	go func() { defer bg.Done(); m.recordsWriter(loopCtx) }()
+	recCtx, stopRecords := context.WithCancel(context.Background())
+	recDone := make(chan struct{})
+	go func() { defer bg.Done(); defer close(recDone); m.recordsWriter(recCtx) }()
+	// Every child is gone when Run returns: stop the writer, then remove
+	// the file so that no stale record survives a clean stop.
+	defer func() {
+		stopRecords()
+		<-recDone
+		if m.recordsPath != "" {
+			if err := os.Remove(m.recordsPath); err != nil && !errors.Is(err, os.ErrNotExist) {
+				m.log.Warn("remove children records", "path", m.recordsPath, "err", err)
+			}
+		}
+	}()
 
 	m.opMu.Lock()
 	if err := m.runTools(ctx); err != nil {
@@ -210,11 +223,6 @@ func (m *Manager) Run(ctx context.Context) error {
 	m.opMu.Unlock()
 	m.waitReaders(2 * time.Second)
 	m.capture.Flush()
-	if m.recordsPath != "" {
-		if err := os.Remove(m.recordsPath); err != nil && !errors.Is(err, os.ErrNotExist) {
-			m.log.Warn("remove children records", "path", m.recordsPath, "err", err)
-		}
-	}
 	m.log.Info("stopped")
 	return stopErr
 }

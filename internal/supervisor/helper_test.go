@@ -1,0 +1,48 @@
+package supervisor
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/openim-supervisor/openim-supervisor/internal/config"
+)
+
+// helperEnv makes the test binary act as a tiny supervisor: it runs a
+// Manager on the JSON config named by the variable, prints the children's
+// pids once ready, and waits to be killed.
+const helperEnv = "OPENIM_SUPERVISOR_TEST_HELPER"
+
+func helperMain() int {
+	b, err := os.ReadFile(os.Getenv(helperEnv))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	var cfg config.Config
+	if err := json.Unmarshal(b, &cfg); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	m, err := New(&cfg, Options{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	go func() {
+		<-m.Ready()
+		var pids []string
+		for _, s := range m.Status() {
+			pids = append(pids, strconv.Itoa(s.PID))
+		}
+		fmt.Println("READY " + strings.Join(pids, " "))
+	}()
+	if err := m.Run(context.Background()); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
+}
