@@ -862,7 +862,10 @@ func TestPermissionDenied(t *testing.T) {
 	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err = cmd.Run()
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start the client as an unprivileged user (is %s traversable by nobody?): %v", os.TempDir(), err)
+	}
+	err = cmd.Wait()
 	code := cmd.ProcessState.ExitCode()
 	want := "Error: permission denied on the control socket " + sock + ": " + permHint + "\n"
 	if code != ExitError || stderr.String() != want {
