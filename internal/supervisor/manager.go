@@ -36,6 +36,7 @@ var ErrNotRunning = errors.New("supervisor is not running")
 // Manager runs the configured process set.
 type Manager struct {
 	log      *slog.Logger
+	output   logs.Sink
 	ring     *logs.Ring
 	capture  *logs.Capture
 	onChange func()
@@ -74,6 +75,7 @@ func New(cfg *config.Config, opts Options) (*Manager, error) {
 	}
 	m := &Manager{
 		log:      opts.Logger,
+		output:   opts.Output,
 		ring:     opts.Ring,
 		onChange: opts.OnChange,
 		baseEnv:  process.BaseEnv(),
@@ -710,9 +712,13 @@ func (m *Manager) Reload(ctx context.Context, cfg *config.Config) (ReloadResult,
 	if err := m.stopGroups(ctx, append(append([]*instance(nil), removed...), changed...)); err != nil {
 		errs = append(errs, err)
 	}
+	m.capture.Flush()
 	for _, in := range removed {
 		in.quit()
 		m.ring.Forget(in.id)
+		if c, ok := m.output.(interface{ CloseInstance(string, int) }); ok {
+			c.CloseInstance(in.spec.Process, in.spec.Index) // e.g. the FileSink's open file
+		}
 	}
 	newSpec := map[string]config.Instance{}
 	for _, ci := range next {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -70,6 +71,40 @@ func TestStartOrderReadinessAndStop(t *testing.T) {
 	if err := h.m.Ping(context.Background()); !errors.Is(err, ErrNotRunning) {
 		t.Errorf("Ping after Run: %v, want ErrNotRunning", err)
 	}
+}
+
+func TestReadyHTTPCheck(t *testing.T) {
+	t.Parallel()
+	needLinux(t)
+	port := freePort(t)
+	cfg := newConfig(t,
+		config.Process{Name: "openim-api", Instances: 1, Ports: []int{port},
+			Ready: &config.Ready{HTTP: "http://127.0.0.1:{port}/healthz", Timeout: dur(10 * time.Second)}},
+		config.Process{Name: "openim-push", Instances: 1})
+	writeStandin(t, cfg, fmt.Sprintf("services:\n  openim-api: {ports: [%d]}\n", port))
+	h := start(t, cfg, nil)
+	h.waitReady(20 * time.Second)
+	// Ready means the check answered: the port serves now.
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/healthz", port))
+	if err != nil {
+		t.Fatalf("api not serving although ready: %v", err)
+	}
+	resp.Body.Close()
+	api, push := h.get("openim-api:0"), h.get("openim-push:0")
+	if push.StartedAt.Before(api.StartedAt) {
+		t.Fatalf("push started before api")
+	}
+	// POST /crash: the stand-in exits 1 and is restarted (always).
+	resp, err = http.Post(fmt.Sprintf("http://127.0.0.1:%d/crash", port), "text/plain", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	s := h.waitFor("openim-api:0", 10*time.Second, "restart after /crash", func(s InstanceStatus) bool { return s.Restarts == 1 })
+	if s.LastExit == nil || s.LastExit.Code != 1 {
+		t.Fatalf("after /crash: %+v", s.LastExit)
+	}
+	waitLine(t, h.m, "openim-api:0", "crash requested over HTTP", 5*time.Second)
 }
 
 func TestReadyTimeoutCountsAsFailedStart(t *testing.T) {
