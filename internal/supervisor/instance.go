@@ -119,6 +119,7 @@ type run struct {
 	proc          *process.Process
 	done          <-chan struct{}
 	stopRequested bool
+	stopFailed    bool // SIGKILL did not end the child within FinalWait
 	quitting      bool
 	quitReply     chan error
 
@@ -154,7 +155,9 @@ func (in *instance) loop(ctx context.Context) {
 				return
 			}
 		case <-r.timerC:
-			r.fired()
+			if r.fired() {
+				return
+			}
 		case err := <-r.probeC:
 			r.probed(err)
 		case <-ctx.Done():
@@ -270,7 +273,11 @@ func (r *run) command(c *command) bool {
 			c.reply <- nil
 			return r.quitting
 		}
-		if r.quitting && c.kind == cmdQuit {
+		if c.kind == cmdQuit {
+			if r.stopFailed { // unkillable (e.g. stuck in the kernel): give up on it
+				c.reply <- fmt.Errorf("%s (pid %d): %w", r.in.id, r.proc.PID(), process.ErrStopTimeout)
+				return true
+			}
 			r.quitReply = c.reply
 		} else {
 			r.stopWaiters = append(r.stopWaiters, c.reply)
@@ -367,7 +374,8 @@ func (r *run) probed(err error) {
 	_ = r.proc.Kill()
 }
 
-func (r *run) fired() {
+// fired handles a timer; true ends the loop.
+func (r *run) fired() bool {
 	k := r.timerKind
 	r.timer, r.timerC, r.timerKind = nil, nil, timerNone
 	switch k {
@@ -387,9 +395,15 @@ func (r *run) fired() {
 		if r.proc != nil {
 			err := fmt.Errorf("%s (pid %d): %w", r.in.id, r.proc.PID(), process.ErrStopTimeout)
 			r.in.m.log.Error("stop failed", "err", err)
+			r.stopFailed = true
 			replyAll(&r.stopWaiters, err)
+			if r.quitReply != nil {
+				r.quitReply <- err
+				return true
+			}
 		}
 	}
+	return false
 }
 
 func (r *run) beginStop() {
@@ -416,6 +430,7 @@ func (r *run) exited() bool {
 	p := r.proc
 	ex := p.Exit()
 	r.proc, r.done = nil, nil
+	r.stopFailed = false
 	r.cancelProbe()
 	r.clearTimer()
 	r.in.m.dropRecord(r.in.id, p.PID())
