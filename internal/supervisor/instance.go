@@ -76,15 +76,23 @@ func (in *instance) status() InstanceStatus {
 	return st
 }
 
-// do sends a command and waits for its reply.
-func (in *instance) do(ctx context.Context, c command) error {
-	c.reply = make(chan error, 1)
+// send hands a command (with a buffered reply channel) to the loop.
+func (in *instance) send(ctx context.Context, c *command) error {
 	select {
-	case in.cmds <- &c:
+	case in.cmds <- c:
+		return nil
 	case <-in.quitDone:
 		return fmt.Errorf("%s: %w", in.id, ErrNotRunning)
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+}
+
+// do sends a command and waits for its reply.
+func (in *instance) do(ctx context.Context, c command) error {
+	c.reply = make(chan error, 1)
+	if err := in.send(ctx, &c); err != nil {
+		return err
 	}
 	select {
 	case err := <-c.reply:

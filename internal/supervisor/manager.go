@@ -541,7 +541,7 @@ func groups(insts []*instance) [][]*instance {
 func (m *Manager) startGroups(ctx context.Context, insts []*instance) error {
 	var errs []error
 	for _, g := range groups(insts) {
-		if err := parallel(g, func(in *instance) error { return in.do(ctx, command{kind: cmdStart}) }); err != nil {
+		if err := parallel(ctx, g, cmdStart); err != nil {
 			errs = append(errs, err)
 		}
 		if ctx.Err() != nil {
@@ -556,27 +556,34 @@ func (m *Manager) stopGroups(ctx context.Context, insts []*instance) error {
 	gs := groups(insts)
 	var errs []error
 	for i := len(gs) - 1; i >= 0; i-- {
-		if err := parallel(gs[i], func(in *instance) error { return in.do(ctx, command{kind: cmdStop}) }); err != nil {
+		if err := parallel(ctx, gs[i], cmdStop); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
 }
 
-func parallel(g []*instance, f func(*instance) error) error {
-	if len(g) == 1 {
-		return f(g[0])
-	}
-	errs := make([]error, len(g))
-	var wg sync.WaitGroup
+// parallel sends one command to every instance of g, then collects the
+// replies: the instances work at the same time without a goroutine each.
+func parallel(ctx context.Context, g []*instance, kind cmdKind) error {
+	replies := make([]chan error, len(g))
 	for i, in := range g {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = f(in)
-		}()
+		replies[i] = make(chan error, 1)
+		if err := in.send(ctx, &command{kind: kind, reply: replies[i]}); err != nil {
+			replies[i] <- err
+		}
 	}
-	wg.Wait()
+	var errs []error
+	for _, r := range replies {
+		select {
+		case err := <-r:
+			if err != nil {
+				errs = append(errs, err)
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	return errors.Join(errs...)
 }
 
