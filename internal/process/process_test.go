@@ -135,8 +135,18 @@ func TestStopLadder(t *testing.T) {
 		if err != nil {
 			t.Fatalf("grandchild pid from %q", out.all())
 		}
-		if b, err := os.ReadFile("/proc/" + strconv.Itoa(gc) + "/stat"); err == nil && !strings.Contains(string(b), ") Z ") {
-			t.Fatalf("grandchild %d still running: %s", gc, b)
+		// EOF came when it closed its files while dying; it is a zombie
+		// or gone very soon after.
+		deadline := time.Now().Add(time.Second)
+		for {
+			b, err := os.ReadFile("/proc/" + strconv.Itoa(gc) + "/stat")
+			if err != nil || strings.Contains(string(b), ") Z ") {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("grandchild %d still running: %s", gc, b)
+			}
+			time.Sleep(10 * time.Millisecond)
 		}
 	})
 }
