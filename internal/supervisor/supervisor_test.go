@@ -25,7 +25,7 @@ func TestStartOrderReadinessAndStop(t *testing.T) {
 	p0, p1 := freePort(t), freePort(t)
 	cfg := newConfig(t,
 		config.Process{Name: "openim-api", Instances: 2, Ports: []int{p0, p1},
-			Ready: &config.Ready{After: dur(200 * time.Millisecond), TCP: "127.0.0.1:{port}", Timeout: dur(10 * time.Second)}},
+			Ready: &config.Ready{After: dur(600 * time.Millisecond), TCP: "127.0.0.1:{port}", Timeout: dur(10 * time.Second)}},
 		config.Process{Name: "openim-push", Instances: 1},
 	)
 	writeStandin(t, cfg, fmt.Sprintf("services:\n  openim-api: {ports: [%d, %d]}\n", p0, p1))
@@ -40,13 +40,14 @@ func TestStartOrderReadinessAndStop(t *testing.T) {
 			t.Fatalf("%s: %+v, want running with a pid", s.ID(), s)
 		}
 	}
-	// The api instances start together; push only after both were up 200ms
-	// and answered on their TCP port.
-	if d := st[1].StartedAt.Sub(st[0].StartedAt); d < -190*time.Millisecond || d > 190*time.Millisecond {
+	// The api instances start together (the second does not wait for the
+	// first to be ready); push only after both were up 600ms and answered
+	// on their TCP port.
+	if d := st[1].StartedAt.Sub(st[0].StartedAt); d < -600*time.Millisecond || d >= 600*time.Millisecond {
 		t.Errorf("api instances started %v apart, want together", d)
 	}
-	if d := st[2].StartedAt.Sub(st[1].StartedAt); d < 200*time.Millisecond {
-		t.Errorf("push started %v after api, want >= ready.after 200ms", d)
+	if d := st[2].StartedAt.Sub(st[1].StartedAt); d < 600*time.Millisecond {
+		t.Errorf("push started %v after api, want >= ready.after 600ms", d)
 	}
 	if err := h.m.Ping(context.Background()); err != nil {
 		t.Fatalf("Ping: %v", err)
