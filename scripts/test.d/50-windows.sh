@@ -54,8 +54,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# w: every wine command with a bound; stdin closed (CI has none).
-w() { timeout "${WTIMEOUT:-90}" wine "$@" </dev/null; }
+# w: every wine command with a bound; stdin closed (CI has none). Output goes
+# through a file, never a pipe: wine may start helpers (winedevice.exe) that
+# inherit the pipe and keep a $(...) waiting forever.
+w() {
+  local rc=0
+  timeout -k 10 "${WTIMEOUT:-90}" wine "$@" </dev/null >"$tmp/w.out" 2>&1 || rc=$?
+  cat "$tmp/w.out"
+  return $rc
+}
 
 echo "== prefix and binaries"
 t0=$SECONDS
@@ -105,7 +112,8 @@ echo "== service install"
 # A fresh wineserver whose services.exe logs FIXMEs of the service RPCs to
 # install.err, so the failure-actions request can be seen.
 timeout 30 wineserver -k >/dev/null 2>&1 || true
-if WINEDEBUG=fixme+service sup service install >"$tmp/install.out" 2>"$tmp/install.err"; then
+if WINEDEBUG=fixme+service timeout -k 10 90 wine 'C:\openim\openim-supervisor.exe' --config 'C:\openim\config.yaml' \
+  service install </dev/null >"$tmp/install.out" 2>"$tmp/install.err"; then
   ok "service install: $(head -1 "$tmp/install.out")"
 else
   bad "service install: $(cat "$tmp/install.out" "$tmp/install.err" | grep -v fixme | tail -3)"
