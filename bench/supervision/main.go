@@ -146,7 +146,7 @@ func measure(ctx context.Context, p peer, dir string, n int, child string, kills
 		r.err = fmt.Errorf("setup: %w", err)
 		return r
 	}
-	cmd := p.command(ctx, dir, n)
+	cmd := p.command(dir, n)
 	logf, err := os.Create(filepath.Join(dir, "supervisor.out"))
 	if err != nil {
 		r.err = err
@@ -220,6 +220,10 @@ func measure(ctx context.Context, p peer, dir string, n int, child string, kills
 	}
 	var lat []time.Duration
 	for k := 0; k < kills; k++ {
+		if ctx.Err() != nil {
+			r.err = ctx.Err()
+			return r
+		}
 		victim, parent := oldest(tr, born)
 		if wait := minAge - time.Since(born[victim]); wait > 0 {
 			time.Sleep(wait)
