@@ -20,6 +20,7 @@ import (
 	"github.com/openim-supervisor/openim-supervisor/internal/notify"
 	"github.com/openim-supervisor/openim-supervisor/internal/service"
 	"github.com/openim-supervisor/openim-supervisor/internal/supervisor"
+	"github.com/openim-supervisor/openim-supervisor/internal/upgrade"
 )
 
 func newRunCmd(g *globals) *cobra.Command {
@@ -89,6 +90,11 @@ func (r *runner) run(ctx context.Context) error {
 		return withCode(ExitConfig, err)
 	}
 	r.cfg = cfg
+	// Version gate: pacman and apk install a package even when its pre-upgrade
+	// check fails, so the data version is checked again before anything starts.
+	if err := upgrade.Check(ctx, cfg, r.g.info.OpenIMVersion); err != nil {
+		return withCode(ExitRefused, fmt.Errorf("version gate: %w", err))
+	}
 	for _, d := range []string{cfg.Paths.RuntimeDir, cfg.Paths.LogDir, cfg.Paths.StateDir, filepath.Dir(cfg.Paths.Socket)} {
 		if d == "" {
 			continue

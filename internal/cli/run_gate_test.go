@@ -1,0 +1,34 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/openim-supervisor/openim-supervisor/internal/upgrade"
+)
+
+// `run` refuses to start processes over data newer than the binary (the
+// version gate that pacman and apk upgrades rely on) and starts nothing.
+func TestRunVersionGateRefusesDowngrade(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "config.yaml")
+	if _, errOut, code := execCLI(nil, "init", "--config", cfgPath, "--root", dir); code != ExitOK {
+		t.Fatalf("init: exit %d: %s", code, errOut)
+	}
+	stubOpenIM(t, dir)
+	st := &upgrade.State{DataVersion: "3.9.0"}
+	if err := st.Save(filepath.Join(dir, "state")); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := execCLI(nil, "run", "--config", cfgPath)
+	if code != ExitRefused || !strings.Contains(errOut, "version gate") || !strings.Contains(errOut, "3.9.0") {
+		t.Fatalf("run over newer data: exit %d, stderr:\n%s", code, errOut)
+	}
+	// Nothing was started: no control socket, no pre-start tool ran.
+	if _, err := os.Stat(filepath.Join(dir, "run", "supervisor.sock")); !os.IsNotExist(err) {
+		t.Errorf("control socket exists after a refused start: %v", err)
+	}
+}
