@@ -86,10 +86,9 @@ func runPkg(args []string, out io.Writer) error {
 	if err := renderScripts(f.scripts, filepath.Join(stage, "scripts"), version); err != nil {
 		return err
 	}
-	env := map[string]string{"VERSION": version, "ARCH": f.arch, "STAGE": stage}
-	cfg, err := nfpm.ParseFileWithEnvMapping(f.config, func(k string) string { return env[k] })
+	cfg, err := loadConfig(f.config, map[string]string{"VERSION": version, "ARCH": f.arch, "STAGE": stage})
 	if err != nil {
-		return fmt.Errorf("parse %s: %w", f.config, err)
+		return err
 	}
 	if err := os.MkdirAll(f.out, 0o755); err != nil {
 		return fmt.Errorf("create %s: %w", f.out, err)
@@ -102,6 +101,32 @@ func runPkg(args []string, out io.Writer) error {
 		fmt.Fprintln(out, name)
 	}
 	return nil
+}
+
+// loadConfig reads the nfpm config with ${NAME} replaced everywhere (nfpm
+// itself expands only some fields, not script paths); an unknown name is an
+// error rather than an empty string.
+func loadConfig(path string, env map[string]string) (nfpm.Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nfpm.Config{}, fmt.Errorf("read %s: %w", path, err)
+	}
+	var missing []string
+	text := os.Expand(string(b), func(k string) string {
+		v, ok := env[k]
+		if !ok {
+			missing = append(missing, k)
+		}
+		return v
+	})
+	if len(missing) > 0 {
+		return nfpm.Config{}, fmt.Errorf("%s: unknown variables %v (known: VERSION, ARCH, STAGE)", path, missing)
+	}
+	cfg, err := nfpm.ParseWithEnvMapping(strings.NewReader(text), func(k string) string { return env[k] })
+	if err != nil {
+		return nfpm.Config{}, fmt.Errorf("parse %s: %w", path, err)
+	}
+	return cfg, nil
 }
 
 func buildPackage(cfg *nfpm.Config, format, outDir string) (string, error) {
