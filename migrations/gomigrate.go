@@ -82,7 +82,7 @@ func schemaStep(ver, name, desc string, n uint, collections []string) Step {
 			return err == nil && !dirty && v >= n, err
 		},
 		Estimate: func(context.Context, *Env) (string, error) {
-			return fmt.Sprintf("golang-migrate file %04d (indexes on %v)", n, collections), nil
+			return fmt.Sprintf("golang-migrate file %04d, %d collections", n, len(collections)), nil
 		},
 		Run: func(ctx context.Context, env *Env) (Counts, error) {
 			m, err := newMigrate(ctx, env)

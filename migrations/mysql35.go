@@ -111,7 +111,7 @@ func copyTable(ctx context.Context, env *Env, sdb *sql.DB, mdb *mongo.Database, 
 		ptrs[i] = &raw[i]
 	}
 	last := cp.Last
-	models := make([]mongo.WriteModel, 0, batch)
+	docs := make([]bson.D, 0, batch)
 	for {
 		var rows *sql.Rows
 		if last == nil {
@@ -122,7 +122,7 @@ func copyTable(ctx context.Context, env *Env, sdb *sql.DB, mdb *mongo.Database, 
 		if err != nil {
 			return c, fmt.Errorf("read: %w", err)
 		}
-		models = models[:0]
+		docs = docs[:0]
 		var key []string
 		for rows.Next() {
 			if err := rows.Scan(ptrs...); err != nil {
@@ -145,31 +145,31 @@ func copyTable(ctx context.Context, env *Env, sdb *sql.DB, mdb *mongo.Database, 
 			for i := range nk {
 				key[i] = string(raw[nc+i])
 			}
-			models = append(models, upsertModel(t, doc))
+			docs = append(docs, doc)
 		}
 		if err := rows.Err(); err != nil {
 			rows.Close()
 			return c, fmt.Errorf("read: %w", err)
 		}
 		rows.Close()
-		if len(models) == 0 {
+		if len(docs) == 0 {
 			break
 		}
-		res, err := coll.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false))
+		w, err := writeBatch(ctx, coll, t, docs)
 		if err != nil {
-			return c, fmt.Errorf("write %d documents: %w", len(models), err)
+			return c, fmt.Errorf("write %d documents: %w", len(docs), err)
 		}
 		// The batch is written; only now does the checkpoint move past it.
-		cp.Rows += int64(len(models))
-		cp.Written += res.UpsertedCount + res.ModifiedCount
-		c.Written += res.UpsertedCount + res.ModifiedCount
+		cp.Rows += int64(len(docs))
+		cp.Written += w
+		c.Written += w
 		cp.Last, last = key, key
 		if err := saveCheckpoint(ctx, cpColl, cpID, &cp); err != nil {
 			return c, err
 		}
 		env.progress(t.src, cp.Rows, total)
 		env.pause()
-		if len(models) < batch {
+		if len(docs) < batch {
 			break
 		}
 	}
@@ -190,11 +190,40 @@ func saveCheckpoint(ctx context.Context, coll *mongo.Collection, id string, cp *
 	return nil
 }
 
-// upsertModel writes doc keyed by the collection's natural key: a replace
-// when the key is the source's primary key, an insert-if-absent when it is
-// narrower (the first row in key order wins; later ones are conflicts).
-func upsertModel(t table35, doc bson.D) mongo.WriteModel {
-	filter := make(bson.D, 0, len(t.nat))
+// natID is the document _id: the natural key's values joined with U+001F
+// (times as RFC 3339 UTC). Writing by _id makes a replayed batch hit the
+// same documents (idempotent by construction, even for meeting_record, which
+// has no unique key) and is the one lookup every MongoDB-wire server indexes.
+func natID(t table35, doc bson.D) string {
+	var b strings.Builder
+	for i, n := range t.nat {
+		if i > 0 {
+			b.WriteByte(0x1f)
+		}
+		f := t.dstOf(n)
+		for _, e := range doc {
+			if e.Key == f {
+				switch v := e.Value.(type) {
+				case time.Time:
+					b.WriteString(v.UTC().Format(time.RFC3339Nano))
+				default:
+					fmt.Fprint(&b, v)
+				}
+				break
+			}
+		}
+	}
+	if t.engine {
+		b.WriteByte(0x1f)
+		fmt.Fprint(&b, doc[len(doc)-1].Value)
+	}
+	return b.String()
+}
+
+// natFilter selects a document by its natural key fields (the slow path for
+// documents that already exist with another _id, e.g. written by OpenIM).
+func natFilter(t table35, doc bson.D) bson.D {
+	filter := make(bson.D, 0, len(t.nat)+1)
 	for _, n := range t.nat {
 		f := t.dstOf(n)
 		for _, e := range doc {
@@ -207,11 +236,64 @@ func upsertModel(t table35, doc bson.D) mongo.WriteModel {
 	if t.engine {
 		filter = append(filter, doc[len(doc)-1])
 	}
-	if t.narrower() {
-		return mongo.NewUpdateOneModel().SetFilter(filter).
-			SetUpdate(bson.D{{Key: "$setOnInsert", Value: doc}}).SetUpsert(true)
+	return filter
+}
+
+// writeBatch inserts the batch (unordered) under natural-key _ids. A
+// duplicate _id is a document this migration already wrote (a batch replayed
+// after a crash: same source row, same document), so it is left alone. A
+// duplicate natural key under another _id is a document someone else wrote
+// (e.g. OpenIM 3.5 already ran): it is replaced through the natural key when
+// the source row is authoritative, and left alone for narrower keys (the
+// first row in key order wins; later ones are conflicts). Inserts, not
+// upserts, because MongoDB-wire servers such as FerretDB make an insert
+// far cheaper than an upsert.
+func writeBatch(ctx context.Context, coll *mongo.Collection, t table35, docs []bson.D) (int64, error) {
+	ins := make([]any, len(docs))
+	for i, d := range docs {
+		ins[i] = append(bson.D{{Key: "_id", Value: natID(t, d)}}, d...)
 	}
-	return mongo.NewReplaceOneModel().SetFilter(filter).SetReplacement(doc).SetUpsert(true)
+	res, err := coll.InsertMany(ctx, ins, options.InsertMany().SetOrdered(false))
+	var written int64
+	if res != nil {
+		written = int64(len(res.InsertedIDs))
+	}
+	if err == nil {
+		return written, nil
+	}
+	var bwe mongo.BulkWriteException
+	if !errors.As(err, &bwe) || bwe.WriteConcernError != nil {
+		return written, err
+	}
+	failed := map[int]bool{}
+	for _, we := range bwe.WriteErrors {
+		if !mongo.IsDuplicateKeyError(we) {
+			return written, fmt.Errorf("document %d: %w", we.Index, err)
+		}
+		failed[we.Index] = true
+	}
+	if res == nil || len(res.InsertedIDs) == 0 {
+		written = int64(len(docs) - len(failed))
+	}
+	for i := range docs {
+		if !failed[i] {
+			continue
+		}
+		id := ins[i].(bson.D)[0].Value
+		n, err := coll.CountDocuments(ctx, bson.D{{Key: "_id", Value: id}})
+		if err != nil {
+			return written, fmt.Errorf("look up %v: %w", id, err)
+		}
+		if n > 0 || t.narrower() {
+			continue // ours (replayed), or a conflict under a narrower key
+		}
+		r, err := coll.ReplaceOne(ctx, natFilter(t, docs[i]), docs[i])
+		if err != nil {
+			return written, fmt.Errorf("replace by natural key: %w", err)
+		}
+		written += r.ModifiedCount
+	}
+	return written, nil
 }
 
 // verify35 checks, per table, source rows = target documents + conflicts,

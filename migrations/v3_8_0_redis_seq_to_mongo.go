@@ -87,7 +87,7 @@ func runSeq(ctx context.Context, env *Env) (Counts, error) {
 	for _, p := range seqPrefixes() {
 		c := TableCount{Table: p.prefix + "*", Target: p.coll + "." + p.field}
 		err := scanPrefix(ctx, rdb, p.prefix, env.batch(), func(keys []string, vals []int64) error {
-			models := make([]mongo.WriteModel, 0, len(keys))
+			models := make([]seqModel, 0, len(keys))
 			for i, k := range keys {
 				user, conv, ok := p.parse(strings.TrimPrefix(k, p.prefix))
 				if !ok {
@@ -101,11 +101,10 @@ func runSeq(ctx context.Context, env *Env) (Counts, error) {
 			if len(models) == 0 {
 				return nil
 			}
-			res, err := db.Collection(p.coll).BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false))
+			w, err := writeSeq(ctx, db.Collection(p.coll), models)
 			if err != nil {
 				return fmt.Errorf("write %s: %w", p.coll, err)
 			}
-			w := res.ModifiedCount + res.UpsertedCount
 			c.Written += w
 			c.Skipped += int64(len(models)) - w
 			if env.ExpireSource {
@@ -137,24 +136,78 @@ func runSeq(ctx context.Context, env *Env) (Counts, error) {
 	return out, nil
 }
 
-func seqUpdate(p seqPrefix, user, conv string, v int64) mongo.WriteModel {
+// seqModel is one key's write: the document to insert when none exists
+// (under a deterministic _id, the natural key), and the $max update for an
+// existing one, addressed by _id or, for documents OpenIM created with its
+// own _id, by natural key.
+type seqModel struct {
+	doc    bson.D
+	id     string
+	filter bson.D
+	update bson.D
+}
+
+// writeSeq inserts the documents that do not exist yet (unordered) and
+// applies $max to those that do: a value is only ever raised.
+func writeSeq(ctx context.Context, coll *mongo.Collection, models []seqModel) (int64, error) {
+	docs := make([]any, len(models))
+	for i, m := range models {
+		docs[i] = m.doc
+	}
+	res, err := coll.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+	var written int64
+	if res != nil {
+		written = int64(len(res.InsertedIDs))
+	}
+	if err == nil {
+		return written, nil
+	}
+	var bwe mongo.BulkWriteException
+	if !errors.As(err, &bwe) || bwe.WriteConcernError != nil {
+		return written, err
+	}
+	for _, we := range bwe.WriteErrors {
+		if !mongo.IsDuplicateKeyError(we) {
+			return written, err
+		}
+	}
+	if res == nil || len(res.InsertedIDs) == 0 {
+		written = int64(len(models) - len(bwe.WriteErrors))
+	}
+	for _, we := range bwe.WriteErrors {
+		m := models[we.Index]
+		r, err := coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: m.id}}, m.update)
+		if err != nil {
+			return written, err
+		}
+		if r.MatchedCount == 0 { // OpenIM's own document (another _id)
+			if r, err = coll.UpdateOne(ctx, m.filter, m.update); err != nil {
+				return written, err
+			}
+		}
+		written += r.ModifiedCount
+	}
+	return written, nil
+}
+
+func seqUpdate(p seqPrefix, user, conv string, v int64) seqModel {
 	filter := bson.D{{Key: "conversation_id", Value: conv}}
+	id := conv
 	others := []string{"max_seq", "min_seq"}
 	if p.coll == "seq_user" {
 		filter = bson.D{{Key: "user_id", Value: user}, {Key: "conversation_id", Value: conv}}
+		id = user + "\x1f" + conv
 		others = []string{"min_seq", "max_seq", "read_seq"}
 	}
-	onInsert := bson.D{}
+	doc := append(bson.D{{Key: "_id", Value: id}}, filter...)
+	doc = append(doc, bson.E{Key: p.field, Value: v})
 	for _, f := range others {
 		if f != p.field {
-			onInsert = append(onInsert, bson.E{Key: f, Value: int64(0)})
+			doc = append(doc, bson.E{Key: f, Value: int64(0)})
 		}
 	}
-	update := bson.D{
-		{Key: "$max", Value: bson.D{{Key: p.field, Value: v}}},
-		{Key: "$setOnInsert", Value: onInsert},
-	}
-	return mongo.NewUpdateOneModel().SetFilter(filter).SetUpdate(update).SetUpsert(true)
+	return seqModel{doc: doc, id: id, filter: filter,
+		update: bson.D{{Key: "$max", Value: bson.D{{Key: p.field, Value: v}}}}}
 }
 
 // scanPrefix SCANs prefix* and calls fn with batches of keys and their
@@ -220,11 +273,16 @@ func verifySeq(ctx context.Context, env *Env, ran Counts) (Counts, error) {
 				}
 				keys++
 				filter := bson.M{"conversation_id": conv}
+				id := conv
 				if user != "" {
 					filter["user_id"] = user
+					id = user + "\x1f" + conv
 				}
 				var doc bson.M
-				err := db.Collection(p.coll).FindOne(ctx, filter).Decode(&doc)
+				err := db.Collection(p.coll).FindOne(ctx, bson.M{"_id": id}).Decode(&doc)
+				if errors.Is(err, mongo.ErrNoDocuments) { // created by OpenIM with its own _id
+					err = db.Collection(p.coll).FindOne(ctx, filter).Decode(&doc)
+				}
 				if errors.Is(err, mongo.ErrNoDocuments) {
 					bad = append(bad, k+": missing in "+p.coll)
 					continue

@@ -123,12 +123,27 @@ func (l *lease) try(ctx context.Context) (string, error) {
 	}
 	var cur struct {
 		Owner string `bson:"owner"`
+		Host  string `bson:"host"`
+		PID   int    `bson:"pid"`
 	}
 	if err := l.coll.FindOne(ctx, bson.M{"_id": leaseID}).Decode(&cur); err != nil {
 		if errors.Is(err, mongo.ErrNoDocuments) {
 			return "(released)", nil
 		}
 		return "", fmt.Errorf("read upgrade lease: %w", err)
+	}
+	// A holder on this host whose process is gone (killed while running)
+	// cannot renew: take the lease over now instead of waiting for it to
+	// expire. The caller holds the host lock, so no live upgrade using the
+	// same state dir can be the holder.
+	if cur.Host == h && cur.PID > 0 && cur.PID != os.Getpid() && !processAlive(cur.PID) {
+		res, err := l.coll.UpdateOne(ctx, bson.M{"_id": leaseID, "owner": cur.Owner}, update)
+		if err != nil {
+			return "", fmt.Errorf("take over stale upgrade lease: %w", err)
+		}
+		if res.MatchedCount == 1 {
+			return "", nil
+		}
 	}
 	if cur.Owner == "" {
 		cur.Owner = "(unknown)"
