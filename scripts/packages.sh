@@ -16,6 +16,10 @@
 #                   those 15 names (tests; NOT OpenIM)
 #   OPENIM_VERSION  stamped into buildinfo.OpenIMVersion (default 3.8.3)
 #   GOTAGS          extra build tags for openim-supervisor (tests: pkgtest)
+#
+# `scripts/packages.sh goreleaser-prepare` only renders the maintainer
+# scripts, configs and changelog into .cache/goreleaser/ (goreleaser's before
+# hook; goreleaser builds the binaries and packages itself).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -53,14 +57,69 @@ export CGO_ENABLED=0
 
 log() { echo "packages: $*" >&2; }
 
-mkdir -p "$DIST"
-DIST=$(cd "$DIST" && pwd)
-MKPKG=$DIST/.mkpkg
+if [[ ${1:-} == goreleaser-prepare ]]; then
+	mkdir -p .cache
+	MKPKG=$ROOT/.cache/mkpkg
+else
+	mkdir -p "$DIST"
+	DIST=$(cd "$DIST" && pwd)
+	MKPKG=$DIST/.mkpkg
+fi
 go build -o "$MKPKG" ./packaging/mkpkg
 
 # OpenIM's config files (from the module zip of open-im-server v3.8.3).
 openim_src=$(cd build/openim && go mod download -json "$OPENIM_MOD" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
 [[ -d $openim_src/config ]] || { log "cannot find OpenIM's config in the module cache ($openim_src)"; exit 1; }
+
+# stage_openim_config GOOS DIR: OpenIM's service config files for GOOS.
+# Monitoring files (prometheus, alertmanager, grafana) are not part of the
+# server. log.yml's storageLocation is relative to the working dir: point it
+# at the OS's log dir.
+stage_openim_config() {
+	local goos=$1 dir=$2 f logdir
+	mkdir -p "$dir"
+	for f in "$openim_src"/config/*.yml; do
+		case $(basename "$f") in prometheus.yml | alertmanager.yml | instance-down-rules.yml) continue ;; esac
+		install -m 0644 "$f" "$dir/"
+	done
+	case $goos in
+	linux) logdir=/var/log/openim/ ;;
+	darwin) logdir=/usr/local/var/log/openim/ ;;
+	windows) logdir=C:/ProgramData/OpenIM/logs/ ;;
+	esac
+	sed -i "s#^storageLocation:.*#storageLocation: $logdir#" "$dir/log.yml"
+}
+
+# write_changelog FILE: deb changelog.Debian.gz and rpm %changelog (chglog format).
+write_changelog() {
+	cat >"$1" <<EOF
+- deb:
+    urgency: medium
+    distributions: [stable]
+  semver: "$VERSION-1"
+  date: "$(git log -1 --format=%cI 2>/dev/null || date -u +%Y-%m-%dT%H:%M:%SZ)"
+  packager: "openim-supervisor maintainers <openim-supervisor@users.noreply.github.com>"
+  changes:
+    - note: "openim-server $VERSION: openim-supervisor $VERSION with OpenIM $OPENIM_VERSION"
+EOF
+}
+
+# `scripts/packages.sh goreleaser-prepare`: what .goreleaser.yaml's before
+# hook needs in .cache/goreleaser/ (goreleaser builds the binaries itself).
+if [[ ${1:-} == goreleaser-prepare ]]; then
+	G=.cache/goreleaser
+	rm -rf "$G"
+	mkdir -p "$G"
+	"$MKPKG" scripts -version "$VERSION" -out "$G/scripts"
+	write_changelog "$G/changelog.yaml"
+	for goos in linux windows darwin; do
+		stage_openim_config "$goos" "$G/$goos/openim-config"
+		"$MKPKG" config -os "$goos" -out "$G/$goos/config.yaml"
+	done
+	rm -f "$MKPKG"
+	log "prepared $G for goreleaser ($VERSION)"
+	exit 0
+fi
 
 for target in $TARGETS; do
 	goos=${target%/*}
@@ -98,28 +157,14 @@ for target in $TARGETS; do
 	*) log "OPENIM=$OPENIM: want real or standin"; exit 2 ;;
 	esac
 
-	# OpenIM's service config; monitoring files (prometheus, alertmanager,
-	# grafana) are not part of the server.
-	for f in "$openim_src"/config/*.yml; do
-		case $(basename "$f") in prometheus.yml | alertmanager.yml | instance-down-rules.yml) continue ;; esac
-		install -m 0644 "$f" "$stage/openim/config/"
-	done
-	# log.yml's storageLocation is relative to the working dir; point it at
-	# the OS's log dir.
-	case $goos in
-	linux) logdir=/var/log/openim/ ;;
-	darwin) logdir=/usr/local/var/log/openim/ ;;
-	windows) logdir=C:/ProgramData/OpenIM/logs/ ;;
-	esac
-	sed -i "s#^storageLocation:.*#storageLocation: $logdir#" "$stage/openim/config/log.yml"
+	stage_openim_config "$goos" "$stage/openim/config"
 	if [[ $OPENIM == standin ]]; then
 		# ports the stand-in listens on (the config's ready checks dial them)
 		printf 'services:\n  openim-api: {ports: [10002]}\n  openim-msggateway: {ports: [10001]}\n' \
 			>"$stage/openim/config/standin.yaml"
 	fi
 
-	# deb changelog.Debian.gz and rpm %changelog (chglog format).
-	cat >"$stage/changelog.yaml" <<EOF
+	write_changelog "$stage/changelog.yaml"
 - deb:
     urgency: medium
     distributions: [stable]

@@ -6,6 +6,7 @@
 //	mkpkg pkg -stage DIR -version V -arch amd64 -formats deb,rpm,apk,archlinux -out DIR
 //	mkpkg archive -stage DIR -version V -os windows|darwin -arch amd64 -out DIR
 //	mkpkg config -os linux|windows|darwin -out FILE
+//	mkpkg scripts -version V -out DIR   (maintainer scripts, for goreleaser)
 //
 // Run it from the repository root (nfpm.yaml names ./packaging/... sources).
 package main
@@ -44,7 +45,7 @@ func main() {
 
 func run(args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("usage: mkpkg pkg|archive|config [flags]")
+		return errors.New("usage: mkpkg pkg|archive|config|scripts [flags]")
 	}
 	switch args[0] {
 	case "pkg":
@@ -53,8 +54,10 @@ func run(args []string, out io.Writer) error {
 		return runArchive(args[1:], out)
 	case "config":
 		return runConfig(args[1:])
+	case "scripts":
+		return runScripts(args[1:])
 	default:
-		return fmt.Errorf("unknown command %q (want pkg, archive or config)", args[0])
+		return fmt.Errorf("unknown command %q (want pkg, archive, config or scripts)", args[0])
 	}
 }
 
@@ -243,7 +246,7 @@ func runArchive(args []string, out io.Writer) error {
 		}
 		fmt.Fprintln(out, target)
 	case "darwin":
-		entries, err := darwinLayout(f.stage, f.packaging)
+		entries, err := darwinLayout(f.stage, f.packaging, base)
 		if err != nil {
 			return err
 		}
@@ -285,30 +288,31 @@ func windowsLayout(stage, pkgDir, base string) ([]entry, error) {
 	return es, nil
 }
 
-// darwinLayout unpacks into /usr/local: openim/bin/ (supervisor and OpenIM,
-// the default binDir), etc/openim/ (configs), the launchd plist and README.
-func darwinLayout(stage, pkgDir string) ([]entry, error) {
-	es := []entry{{filepath.Join(stage, "bin", "openim-supervisor"), "openim/bin/openim-supervisor", 0o755}}
+// darwinLayout is the same flat folder as the Windows zip (and goreleaser's
+// archives): binaries, config/, config.yaml, openim.env, the launchd plist
+// and README.md, which says where each goes under /usr/local.
+func darwinLayout(stage, pkgDir, base string) ([]entry, error) {
+	var es []entry
+	add := func(src, dst string, mode fs.FileMode) { es = append(es, entry{src, base + "/" + dst, mode}) }
+	add(filepath.Join(stage, "bin", "openim-supervisor"), "openim-supervisor", 0o755)
 	bins, err := listFiles(filepath.Join(stage, "openim", "bin"))
 	if err != nil {
 		return nil, err
 	}
 	for _, b := range bins {
-		es = append(es, entry{filepath.Join(stage, "openim", "bin", b), "openim/bin/" + b, 0o755})
+		add(filepath.Join(stage, "openim", "bin", b), b, 0o755)
 	}
 	cfgs, err := listFiles(filepath.Join(stage, "openim", "config"))
 	if err != nil {
 		return nil, err
 	}
 	for _, c := range cfgs {
-		es = append(es, entry{filepath.Join(stage, "openim", "config", c), "etc/openim/config/" + c, 0o644})
+		add(filepath.Join(stage, "openim", "config", c), "config/"+c, 0o644)
 	}
-	es = append(es,
-		entry{filepath.Join(stage, "etc", "config.yaml"), "etc/openim/config.yaml", 0o644},
-		entry{filepath.Join(pkgDir, "openim.env"), "etc/openim/openim.env", 0o640},
-		entry{filepath.Join(pkgDir, "darwin", "org.openim.server.plist"), "openim/org.openim.server.plist", 0o644},
-		entry{filepath.Join(pkgDir, "darwin", "README.md"), "openim/README.md", 0o644},
-	)
+	add(filepath.Join(stage, "etc", "config.yaml"), "config.yaml", 0o644)
+	add(filepath.Join(pkgDir, "openim.env"), "openim.env", 0o640)
+	add(filepath.Join(pkgDir, "darwin", "org.openim.server.plist"), "org.openim.server.plist", 0o644)
+	add(filepath.Join(pkgDir, "darwin", "README.md"), "README.md", 0o644)
 	return es, nil
 }
 
@@ -473,4 +477,21 @@ func examplePaths(goos string) (config.ExamplePaths, error) {
 	default:
 		return config.ExamplePaths{}, fmt.Errorf("config: -os %q: want linux, windows or darwin", goos)
 	}
+}
+
+// runScripts renders the maintainer scripts for a version (goreleaser's
+// nfpms section points at the result).
+func runScripts(args []string) error {
+	var version, out, src string
+	fs := flag.NewFlagSet("scripts", flag.ContinueOnError)
+	fs.StringVar(&version, "version", "", "package version")
+	fs.StringVar(&out, "out", "", "output dir (gets deb/ rpm/ apk/ arch/)")
+	fs.StringVar(&src, "scripts", "packaging", "dir holding deb/ rpm/ apk/ arch/")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if version == "" || out == "" {
+		return errors.New("scripts: -version and -out are required")
+	}
+	return renderScripts(src, out, strings.TrimPrefix(version, "v"))
 }
