@@ -110,31 +110,30 @@ func copyTable(ctx context.Context, env *Env, sdb *sql.DB, mdb *mongo.Database, 
 	for i := range raw {
 		ptrs[i] = &raw[i]
 	}
-	last := cp.Last
-	docs := make([]bson.D, 0, batch)
-	for {
+	// read returns the batch after last (nil: from the start) and its last key.
+	read := func(ctx context.Context, last []string) ([]bson.D, []string, error) {
 		var rows *sql.Rows
+		var err error
 		if last == nil {
 			rows, err = sdb.QueryContext(ctx, firstSQL)
 		} else {
 			rows, err = sdb.QueryContext(ctx, nextSQL, t.keyArgs(last)...)
 		}
 		if err != nil {
-			return c, fmt.Errorf("read: %w", err)
+			return nil, nil, fmt.Errorf("read: %w", err)
 		}
-		docs = docs[:0]
+		defer rows.Close()
+		docs := make([]bson.D, 0, batch)
 		var key []string
 		for rows.Next() {
 			if err := rows.Scan(ptrs...); err != nil {
-				rows.Close()
-				return c, fmt.Errorf("scan: %w", err)
+				return nil, nil, fmt.Errorf("scan: %w", err)
 			}
 			doc := make(bson.D, 0, nc+1)
 			for i, col := range t.cols {
 				v, err := convert(col.kind, raw[i], zone)
 				if err != nil {
-					rows.Close()
-					return c, fmt.Errorf("column %s: %w", col.src, err)
+					return nil, nil, fmt.Errorf("column %s: %w", col.src, err)
 				}
 				doc = append(doc, bson.E{Key: col.dst, Value: v})
 			}
@@ -148,30 +147,60 @@ func copyTable(ctx context.Context, env *Env, sdb *sql.DB, mdb *mongo.Database, 
 			docs = append(docs, doc)
 		}
 		if err := rows.Err(); err != nil {
-			rows.Close()
-			return c, fmt.Errorf("read: %w", err)
+			return nil, nil, fmt.Errorf("read: %w", err)
 		}
-		rows.Close()
-		if len(docs) == 0 {
+		return docs, key, nil
+	}
+	// One reader goroutine prefetches the next batch while this one writes:
+	// at most two batches in memory, whatever the table size.
+	type page struct {
+		docs []bson.D
+		key  []string
+		err  error
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	pages := make(chan page, 1)
+	go func() {
+		defer close(pages)
+		last := cp.Last
+		for {
+			docs, key, err := read(rctx, last)
+			select {
+			case pages <- page{docs, key, err}:
+			case <-rctx.Done():
+				return
+			}
+			if err != nil || len(docs) < batch {
+				return
+			}
+			last = key
+		}
+	}()
+	for p := range pages {
+		if p.err != nil {
+			return c, p.err
+		}
+		if len(p.docs) == 0 {
 			break
 		}
-		w, err := writeBatch(ctx, coll, t, docs)
+		w, err := writeBatch(ctx, coll, t, p.docs)
 		if err != nil {
-			return c, fmt.Errorf("write %d documents: %w", len(docs), err)
+			return c, fmt.Errorf("write %d documents: %w", len(p.docs), err)
 		}
 		// The batch is written; only now does the checkpoint move past it.
-		cp.Rows += int64(len(docs))
+		cp.Rows += int64(len(p.docs))
 		cp.Written += w
 		c.Written += w
-		cp.Last, last = key, key
+		cp.Last = p.key
 		if err := saveCheckpoint(ctx, cpColl, cpID, &cp); err != nil {
 			return c, err
 		}
 		env.progress(t.src, cp.Rows, total)
 		env.pause()
-		if len(docs) < batch {
-			break
-		}
+	}
+	if err := ctx.Err(); err != nil {
+		return c, err
 	}
 	cp.Done = true
 	if err := saveCheckpoint(ctx, cpColl, cpID, &cp); err != nil {

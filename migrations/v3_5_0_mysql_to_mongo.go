@@ -3,6 +3,7 @@ package migrations
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -217,8 +218,8 @@ func convert(kind colKind, raw []byte, zone *time.Location) (any, error) {
 			}
 			return int64(0), nil
 		}
-		var n int64
-		if _, err := fmt.Sscan(s, &n); err != nil {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
 			return nil, fmt.Errorf("integer %q: %w", s, err)
 		}
 		if kind == kInt32 {
@@ -230,7 +231,8 @@ func convert(kind colKind, raw []byte, zone *time.Location) (any, error) {
 	case kUnixSec:
 		var n int64
 		if raw != nil && s != "" {
-			if _, err := fmt.Sscan(s, &n); err != nil {
+			var err error
+			if n, err = strconv.ParseInt(s, 10, 64); err != nil {
 				return nil, fmt.Errorf("unix seconds %q: %w", s, err)
 			}
 		}
