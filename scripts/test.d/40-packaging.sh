@@ -444,6 +444,32 @@ if want rpm; then
 			test "$(grep -o 'openim-server: %[a-z]* *[0-9]*' "$out" | sed 's/openim-server: //' | tr '\n' '|')" = "%preun 0|%postun 0|"
 		check "rpm: stopped after erase" bash -c "! cx systemctl is-active --quiet openim-server"
 		check "rpm: erase keeps data" cx test -d /var/lib/openim
+
+		log "rpm: failing migration in %posttrans, then the re-run command"
+		cx rm -rf /var/lib/openim /var/log/openim /etc/openim
+		cx rpm -i --nodeps /var/tmp/share/old.rpm >"$WORK/rpm-install2" 2>&1 || cat "$WORK/rpm-install2"
+		wait_for 60 is_active || true
+		cx sh -c 'echo keep >/var/lib/openim/pkgtest-data; touch /var/lib/openim/pkgtest-fail'
+		out=$WORK/rpm-failing
+		cx rpm -U --nodeps /var/tmp/share/new.rpm >"$out" 2>&1 && rc=0 || rc=$?
+		cat "$out"
+		echo "rpm -U exit status: $rc"
+		check "rpm: the failed %posttrans is reported" grep -q 'posttrans.*scriptlet failed' "$out"
+		check "rpm: message points at the log and the re-run command" bash -c "grep -q '/var/log/openim/package-upgrade.log' '$out' && grep -q 'openim-supervisor upgrade --from 3.8.3' '$out'"
+		check "rpm: data intact after the failure" bash -c "[ \"\$(cx cat /var/lib/openim/pkgtest-data)\" = keep ]"
+		check "rpm: service left stopped after the failure" bash -c "! cx systemctl is-active --quiet openim-server"
+		before=$(runs)
+		cx rm -f /var/lib/openim/pkgtest-fail
+		out=$WORK/rpm-rerun
+		if cx sh -c 'runuser -u openim -- openim-supervisor upgrade --from 3.8.3 --yes --config /etc/openim/config.yaml && systemctl start openim-server' >"$out" 2>&1; then
+			pass "rpm: the printed re-run command succeeds"
+		else
+			fail "rpm: the printed re-run command succeeds"
+		fi
+		cat "$out"
+		check "rpm: re-run ran the step once more" test "$(runs)" = $((before + 1))
+		check "rpm: active after the re-run" wait_for 60 is_active
+		cx rpm -e --nodeps openim-server >/dev/null 2>&1 || true
 		[[ $FAIL == 0 ]] || show_state
 	else
 		fail "rpm: boot the container"
