@@ -9,7 +9,8 @@ cd "$(dirname "$0")/../.."
 scripts/test-services.sh start
 # shellcheck disable=SC1091
 . .cache/test-env.sh
-mkdir -p bin
-go build -o bin/openim-supervisor ./cmd/openim-supervisor
-go build -o bin/migration-bench ./bench/migration
-exec bin/migration-bench -rows "${ROWS:-1000000}" -up35-rows "${UP35_ROWS:-0}" -bin bin/openim-supervisor
+out=.cache/bench-migration
+mkdir -p "$out"
+go build -o "$out/openim-supervisor" ./cmd/openim-supervisor
+go build -o "$out/migration-bench" ./bench/migration
+exec "$out/migration-bench" -rows "${ROWS:-1000000}" -up35-rows "${UP35_ROWS:-0}" -bin "$out/openim-supervisor"

@@ -87,7 +87,7 @@ func seedLarge(t *testing.T, s *servers, n int) {
 	for i := range n / 2 {
 		pipe.Set(ctx, fmt.Sprintf("MAX_SEQ:sg_c%d", i), 100+i, 0)
 		pipe.Set(ctx, fmt.Sprintf("HAS_READ_SEQ:gen%06d:sg_c%d", i, i%100), i, 0)
-		if i%4 == 0 {
+		if i%20 == 0 {
 			pipe.Set(ctx, fmt.Sprintf("CON_USER_MIN_SEQ:sg_c%du:gen%06d", i%100, i), 3, 0)
 			pipe.Set(ctx, fmt.Sprintf("MIN_SEQ:sg_c%d", i), 2, 0)
 		}
