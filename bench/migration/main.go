@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command migration benchmarks step 3.5.0 (OpenIM 3.4 MySQL -> MongoDB):
 // the real openim-supervisor binary against a faithful re-implementation of
 // OpenIM's tools/up35 approach (pages of LIMIT 100 OFFSET n without ORDER BY,
