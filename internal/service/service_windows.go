@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"syscall"
 	"time"
+	"unsafe"
 
 	ks "github.com/kardianos/service"
 	"golang.org/x/sys/windows"
@@ -47,15 +49,16 @@ func (m *windowsManager) Install(ctx context.Context) (InstallResult, error) {
 	want := commandLine(kc.Executable, kc.Arguments)
 	if s, err := scm.OpenService(Name); err == nil {
 		defer s.Close()
-		cfg, err := s.Config()
+		have, err := binaryPath(s)
 		if err != nil {
 			return res, fmt.Errorf("read service %s: %w", Name, err)
 		}
-		if cfg.BinaryPathName != want {
+		if have != want {
 			return res, fmt.Errorf("%w: %s runs %q, not %q; run `openim-supervisor service uninstall` first",
-				ErrAlreadyInstalled, Name, cfg.BinaryPathName, want)
+				ErrAlreadyInstalled, Name, have, want)
 		}
-		return res, setRecovery(s)
+		res.Note = setRecovery(s)
+		return res, nil
 	}
 	ksvc, err := ks.New(program{}, kc)
 	if err != nil {
@@ -70,17 +73,63 @@ func (m *windowsManager) Install(ctx context.Context) (InstallResult, error) {
 		return res, fmt.Errorf("open service %s: %w", Name, err)
 	}
 	defer s.Close()
-	return res, setRecovery(s)
+	res.Note = setRecovery(s)
+	return res, nil
+}
+
+// binaryPath is the service's command line. (mgr.Service.Config also asks
+// for optional config levels that wine does not implement.)
+func binaryPath(s *mgr.Service) (string, error) {
+	n := uint32(1024)
+	for {
+		b := make([]byte, n)
+		p := (*windows.QUERY_SERVICE_CONFIG)(unsafe.Pointer(&b[0]))
+		err := windows.QueryServiceConfig(s.Handle, p, n, &n)
+		if err == nil {
+			return windows.UTF16PtrToString(p.BinaryPathName), nil
+		}
+		if !errors.Is(err, windows.ERROR_INSUFFICIENT_BUFFER) || n <= uint32(len(b)) {
+			return "", err
+		}
+	}
 }
 
 // setRecovery makes the SCM also apply the recovery actions (set by
 // kardianos from OnFailure) when the service stops itself with an error,
-// not only when the process crashes.
-func setRecovery(s *mgr.Service) error {
+// not only when the process crashes. Service managers without that setting
+// (wine) keep the crash-only behaviour; the returned note says so.
+func setRecovery(s *mgr.Service) string {
 	if err := s.SetRecoveryActionsOnNonCrashFailures(true); err != nil {
-		return fmt.Errorf("set recovery on non-crash failures: %w", err)
+		return "recovery actions apply to crashes only: " + err.Error()
 	}
-	return nil
+	return ""
+}
+
+// recoveryDetail describes the recovery actions the SCM holds.
+func recoveryDetail(s *mgr.Service) string {
+	acts, err := s.RecoveryActions()
+	if err != nil {
+		return "recovery: unknown (" + err.Error() + ")"
+	}
+	if len(acts) == 0 {
+		return "recovery: none"
+	}
+	var parts []string
+	for _, a := range acts {
+		name := fmt.Sprintf("action-%d", a.Type)
+		switch a.Type {
+		case mgr.ServiceRestart:
+			name = "restart"
+		case mgr.NoAction:
+			name = "none"
+		case mgr.ComputerReboot:
+			name = "reboot"
+		case mgr.RunCommand:
+			name = "command"
+		}
+		parts = append(parts, name+" after "+a.Delay.String())
+	}
+	return "recovery: " + strings.Join(parts, ", ")
 }
 
 func (m *windowsManager) Uninstall(ctx context.Context) error {
@@ -212,7 +261,7 @@ func (m *windowsManager) Status(ctx context.Context) (Status, error) {
 	if err != nil {
 		return Status{}, fmt.Errorf("query service %s: %w", Name, err)
 	}
-	out := Status{Detail: fmt.Sprintf("%s (%s, pid %d)", Name, stateName(st.State), st.ProcessId)}
+	out := Status{Detail: fmt.Sprintf("%s, pid %d, %s", stateName(st.State), st.ProcessId, recoveryDetail(s))}
 	switch st.State {
 	case svc.Running:
 		out.State = StateRunning
