@@ -20,6 +20,7 @@ command -v supervisord >/dev/null || pkgs+=(supervisor)
 command -v gcc >/dev/null || pkgs+=(gcc libc6-dev)
 if [ ${#pkgs[@]} -gt 0 ]; then
   # runit alone: not runit-init/runit-systemd (they would replace init).
+  apt-get update -qq -o DPkg::Lock::Timeout=600 || true
   DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
     -o DPkg::Lock::Timeout=600 "${pkgs[@]}"
 fi

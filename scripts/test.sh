@@ -9,6 +9,11 @@ root=$(pwd)
 export PATH="$PATH:/usr/local/go/bin"
 export PATH="$PATH:$(go env GOPATH)/bin"
 if [ "${CI:-}" = "true" ]; then export OPENIM_TEST_STRICT=1; fi
+# The suites install Debian packages as they need them; fresh package lists first
+# (a new machine may have none or old ones).
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  apt-get update -qq -o DPkg::Lock::Timeout=600 || echo "warning: apt-get update failed" >&2
+fi
 
 failed=()
 passed=0
