@@ -48,6 +48,36 @@ func waitExit(cmd *exec.Cmd) {
 	})
 }
 
+// releaseHandle closes the pidfd that cmd.Process holds: os.StartProcess
+// keeps its own duplicate of Spec's PidFD, a second descriptor per child
+// that every later fork copies and closes again (the cost of a fork grows
+// with the supervisor's descriptor count). The child is then reaped by pid
+// (reapPid), which is safe: its pid cannot be reused before that. False
+// (keep using cmd.Wait) when the child has no pidfd.
+func releaseHandle(cmd *exec.Cmd) bool {
+	a := cmd.SysProcAttr
+	if a == nil || a.PidFD == nil || *a.PidFD < 0 || cmd.Process == nil {
+		return false
+	}
+	_ = cmd.Process.Release()
+	return true
+}
+
+// reapPid reaps a child that already exited (its pidfd was readable).
+func reapPid(pid int) (code int, signal string) {
+	var ws syscall.WaitStatus
+	for {
+		_, err := syscall.Wait4(pid, &ws, 0, nil)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return -1, ""
+		}
+		return waitStatus(ws)
+	}
+}
+
 // closePidfd releases the pidfd of a child that failed to start.
 func closePidfd(a *syscall.SysProcAttr) {
 	if a != nil && a.PidFD != nil && *a.PidFD >= 0 {

@@ -16,3 +16,8 @@ func sysProcAttr() *syscall.SysProcAttr {
 func waitExit(*exec.Cmd) {}
 
 func closePidfd(*syscall.SysProcAttr) {}
+
+// releaseHandle: without a pidfd, cmd.Wait reaps the child.
+func releaseHandle(*exec.Cmd) bool { return false }
+
+func reapPid(int) (int, string) { return -1, "" }

@@ -55,9 +55,20 @@ func ParseSignal(name string) (syscall.Signal, error) {
 
 func exitStatus(st *os.ProcessState) (int, string) {
 	ws, ok := st.Sys().(syscall.WaitStatus)
-	if ok && ws.Signaled() {
-		name := strings.TrimPrefix(unix.SignalName(ws.Signal()), "SIG")
-		return 128 + int(ws.Signal()), name
+	if ok {
+		return waitStatus(ws)
 	}
 	return st.ExitCode(), ""
+}
+
+// waitStatus: the exit code, or 128+signal and the signal's name.
+func waitStatus(ws syscall.WaitStatus) (int, string) {
+	switch {
+	case ws.Signaled():
+		name := strings.TrimPrefix(unix.SignalName(ws.Signal()), "SIG")
+		return 128 + int(ws.Signal()), name
+	case ws.Exited():
+		return ws.ExitStatus(), ""
+	}
+	return -1, ""
 }

@@ -80,6 +80,11 @@ func (s sysProc) signalGroup(pid int, name string) error {
 
 func exitStatus(st *os.ProcessState) (int, string) { return st.ExitCode(), "" }
 
+// releaseHandle: cmd.Wait waits for the child on Windows.
+func releaseHandle(*exec.Cmd) bool { return false }
+
+func reapPid(int) (int, string) { return -1, "" }
+
 func killRecord(r Record) error { return errors.ErrUnsupported }
 
 func waitExit(*exec.Cmd) {}

@@ -105,8 +105,9 @@ type Process struct {
 	started time.Time
 	sys     sysProc
 
-	done chan struct{}
-	exit Exit // written before done is closed
+	done     chan struct{}
+	exit     Exit // written before done is closed
+	released bool // cmd.Process let go of its handle; finish reaps by pid
 
 	outputDone chan struct{} // closed when both pipes hit EOF (nil without Output)
 }
@@ -170,6 +171,7 @@ func Start(ctx context.Context, spec Spec) (*Process, error) {
 	}
 	p.started = time.Now()
 	p.sys = afterStart(cmd)
+	p.released = releaseHandle(cmd)
 	// Not needed after the start: do not keep a copy of the environment per child.
 	cmd.Env, cmd.Args, p.spec.Env, p.spec.Args = nil, nil, nil, nil
 
@@ -214,20 +216,26 @@ func (p *Process) wait() {
 	p.finish()
 }
 
-// finish is the only caller of cmd.Wait, once the child exited: from the
-// wait goroutine, or from the Poller when it watches the child.
+// finish is the only caller of cmd.Wait (or of wait4 for the pid, see
+// releaseHandle), once the child exited: from the wait goroutine, or from
+// the Poller when it watches the child.
 func (p *Process) finish() {
-	err := p.cmd.Wait()
+	var ex Exit
+	if p.released {
+		ex.Code, ex.Signal = reapPid(p.pid)
+	} else {
+		err := p.cmd.Wait()
+		if st := p.cmd.ProcessState; st != nil {
+			ex.Code, ex.Signal = exitStatus(st)
+		} else if err != nil {
+			ex.Code = -1
+		}
+	}
 	now := time.Now()
 	if p.spec.Reaper != nil {
 		p.spec.Reaper.remove(p.pid)
 	}
-	ex := Exit{Time: now, Ran: now.Sub(p.started)}
-	if st := p.cmd.ProcessState; st != nil {
-		ex.Code, ex.Signal = exitStatus(st)
-	} else if err != nil {
-		ex.Code = -1
-	}
+	ex.Time, ex.Ran = now, now.Sub(p.started)
 	// Leftover members of the group (grandchildren) go with the leader.
 	p.sys.killGroup(p.pid)
 	p.sys.release()

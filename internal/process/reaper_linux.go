@@ -35,12 +35,12 @@ func (r *Reaper) Run(ctx context.Context) error {
 	}
 }
 
-// reap collects every reapable zombie. It holds the start lock so a child
-// being started (forked but not yet registered) cannot be mistaken for an
-// orphan.
+// reap collects every reapable zombie. Reaping holds the start lock so a
+// child being started (forked but not yet registered) cannot be mistaken
+// for an orphan; the scan of /proc below does not hold it, so that a
+// SIGCHLD at 1000 children does not hold up the restart of the child that
+// caused it.
 func (r *Reaper) reap() {
-	r.starts.Lock()
-	defer r.starts.Unlock()
 	self := syscall.Getpgrp()
 	// Fast path: peek at one waitable child without reaping it.
 	for {
@@ -50,13 +50,13 @@ func (r *Reaper) reap() {
 		if err != nil || pid <= 0 {
 			return // no zombie at all
 		}
-		if !r.reapable(pid, self) {
+		if !r.reapLocked(pid, self) {
 			break // one of ours is first in line; look further below
 		}
-		r.reapPid(pid)
 	}
 	// Slow path: a child of ours hides the others from waitid; scan the
 	// children lists for zombies.
+	var zombies []int
 	tasks, _ := filepath.Glob("/proc/self/task/*/children")
 	for _, t := range tasks {
 		b, err := os.ReadFile(t)
@@ -65,17 +65,28 @@ func (r *Reaper) reap() {
 		}
 		for _, f := range strings.Fields(string(b)) {
 			pid, err := strconv.Atoi(f)
-			if err != nil {
-				continue
-			}
-			if r.isOurs(pid) {
+			if err != nil || r.isOurs(pid) {
 				continue
 			}
 			if st, err := readStat(pid); err == nil && st.state == 'Z' && st.pgrp != self && st.pgrp != pid {
-				r.reapPid(pid)
+				zombies = append(zombies, pid)
 			}
 		}
 	}
+	for _, pid := range zombies {
+		r.reapLocked(pid, self)
+	}
+}
+
+// reapLocked reaps pid if it is reapable, checked under the start lock.
+func (r *Reaper) reapLocked(pid, self int) bool {
+	r.starts.Lock()
+	defer r.starts.Unlock()
+	if !r.reapable(pid, self) {
+		return false
+	}
+	r.reapPid(pid)
+	return true
 }
 
 func (r *Reaper) reapable(pid, selfPgrp int) bool {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -160,8 +161,11 @@ func (m *Manager) Run(ctx context.Context) error {
 			poller.Close()
 		}
 	}()
-	bg.Add(4)
-	go func() { defer bg.Done(); m.forker(loopCtx) }()
+	nf := forkers()
+	bg.Add(3 + nf)
+	for range nf {
+		go func() { defer bg.Done(); m.forker(loopCtx) }()
+	}
 	go func() {
 		defer bg.Done()
 		if err := m.reaper.Run(loopCtx); err != nil {
@@ -240,11 +244,22 @@ type forkResult struct {
 	err   error
 }
 
-// forker starts every instance's child. Forking (exec.Cmd.Start) needs a
-// deep stack; doing it here keeps the per-instance goroutines' stacks small
-// (memory at 1000 instances). Forks are serialised by syscall.ForkLock
-// anyway. This goroutine never locks its OS thread, so the thread that
-// forked a child (its Pdeathsig parent) never exits while the child runs.
+// forkers is how many forker goroutines start children. A fork blocks its
+// OS thread until the child called exec (vfork), and its cost grows with
+// the supervisor's open descriptors (the kernel copies the table, then the
+// child closes every close-on-exec one): at 1000 children one fork takes
+// about a millisecond. Go lets forks run concurrently (syscall.ForkLock is
+// only held against descriptor creation between forks), so a few forkers
+// use every CPU for a start-all of many instances.
+func forkers() int {
+	return min(max(runtime.GOMAXPROCS(0), 2), 4)
+}
+
+// forker starts instances' children (forkers of them share m.forks).
+// Forking (exec.Cmd.Start) needs a deep stack; doing it here keeps the
+// per-instance goroutines' stacks small (memory at 1000 instances). This
+// goroutine never locks its OS thread, so the thread that forked a child
+// (its Pdeathsig parent) never exits while the child runs.
 func (m *Manager) forker(ctx context.Context) {
 	for {
 		select {
