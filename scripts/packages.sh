@@ -165,15 +165,6 @@ for target in $TARGETS; do
 	fi
 
 	write_changelog "$stage/changelog.yaml"
-- deb:
-    urgency: medium
-    distributions: [stable]
-  semver: "$VERSION-1"
-  date: "$(git log -1 --format=%cI 2>/dev/null || date -u +%Y-%m-%dT%H:%M:%SZ)"
-  packager: "openim-supervisor maintainers <openim-supervisor@users.noreply.github.com>"
-  changes:
-    - note: "openim-server $VERSION: openim-supervisor $VERSION with OpenIM $OPENIM_VERSION"
-EOF
 
 	# The supervisor's config: what `openim-supervisor init` writes
 	# (config.Example), rendered with the target OS's default paths.
