@@ -126,7 +126,9 @@ if want lint; then
 	cat "$WORK/lintian"
 
 	log "rpmlint (packaging/rpm/rpmlintrc justifies each filter)"
-	if rpmlint -r packaging/rpm/rpmlintrc "$OLD_RPM" >"$WORK/rpmlint" 2>&1; then
+	# rpmlint takes one -r: the package's filters plus the stand-in variant's
+	cat packaging/rpm/rpmlintrc test/packaging/rpmlintrc-standin >"$WORK/rpmlintrc"
+	if rpmlint -r "$WORK/rpmlintrc" "$OLD_RPM" >"$WORK/rpmlint" 2>&1; then
 		pass "rpmlint: no errors"
 	else
 		# rpmlint exits non-zero on errors only ("N errors, M warnings")
