@@ -3,6 +3,7 @@ package process
 import (
 	"os"
 	"os/exec"
+	"runtime"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -60,6 +61,9 @@ func releaseHandle(cmd *exec.Cmd) bool {
 		return false
 	}
 	_ = cmd.Process.Release()
+	// cmd.Wait is never called now: drop the GODEBUG=execwait finalizer,
+	// which would panic about a "leaked" Cmd.
+	runtime.SetFinalizer(cmd, nil)
 	return true
 }
 

@@ -4,7 +4,9 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -33,6 +35,7 @@ func pidfds(t *testing.T) int {
 // Poller. Not parallel: it counts descriptors of the whole test process.
 func TestOnePidfdPerChild(t *testing.T) {
 	sh := needUnix(t)
+	t.Setenv("GODEBUG", "execwait=1") // see the end of each run
 	if fd, err := unix.PidfdOpen(os.Getpid(), 0); err != nil {
 		t.Skip("no pidfd on this kernel")
 	} else {
@@ -77,6 +80,12 @@ func TestOnePidfdPerChild(t *testing.T) {
 			if ex := q.Exit(); ex.Code != 3 || ex.Signal != "" {
 				t.Fatalf("exit %+v, want code 3", ex)
 			}
+			// Under GODEBUG=execwait=1 a collected exec.Cmd that was never
+			// Waited panics in its finalizer; these children were reaped by pid.
+			p, q = nil, nil
+			runtime.GC()
+			runtime.GC()
+			time.Sleep(10 * time.Millisecond) // let finalizers run
 		})
 	}
 }
