@@ -31,31 +31,50 @@ func (r *Reaper) Run(ctx context.Context) error {
 			return nil
 		case <-ch:
 			r.reap()
+		case <-r.gone:
+			r.reap()
 		}
 	}
 }
 
 // reap collects every reapable zombie. Reaping holds the start lock so a
 // child being started (forked but not yet registered) cannot be mistaken
-// for an orphan; the scan of /proc below does not hold it, so that a
-// SIGCHLD at 1000 children does not hold up the restart of the child that
-// caused it.
+// for an orphan.
+//
+// waitid shows one zombie at a time. When it is one of ours, its own Wait
+// reaps it at once and remove wakes Run to look again, so the usual
+// SIGCHLD (a child of ours exited) costs two waitid calls, not a scan of
+// /proc over every child (at 1000 children that scan took the CPU the
+// restart needed). Only a zombie that is neither ours nor reapable (a
+// child of plain exec.Command, or of another Reaper in the same process)
+// makes reap scan the children lists, without holding the start lock.
 func (r *Reaper) reap() {
 	self := syscall.Getpgrp()
 	// Fast path: peek at one waitable child without reaping it.
-	for {
+	for gone := 0; ; {
 		var info unix.Siginfo
 		err := unix.Waitid(unix.P_ALL, 0, &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil)
 		pid := siginfoPid(&info)
 		if err != nil || pid <= 0 {
 			return // no zombie at all
 		}
-		if !r.reapLocked(pid, self) {
-			break // one of ours is first in line; look further below
+		v := r.reapLocked(pid, self)
+		if v == peekOurs {
+			return // reaped by its Wait soon; remove wakes Run then
+		}
+		if v == peekGone && gone < 100 {
+			gone++ // reaped by its owner meanwhile: look again
+			continue
+		}
+		if v != peekReaped {
+			break // someone else's child is first in line; look further below
 		}
 	}
-	// Slow path: a child of ours hides the others from waitid; scan the
-	// children lists for zombies.
+	// Slow path: a child waited for elsewhere hides the others from
+	// waitid; scan the children lists for zombies.
+	r.mu.Lock()
+	r.scan++
+	r.mu.Unlock()
 	var zombies []int
 	tasks, _ := filepath.Glob("/proc/self/task/*/children")
 	for _, t := range tasks {
@@ -78,26 +97,32 @@ func (r *Reaper) reap() {
 	}
 }
 
-// reapLocked reaps pid if it is reapable, checked under the start lock.
-func (r *Reaper) reapLocked(pid, self int) bool {
+type peekResult uint8
+
+const (
+	peekReaped peekResult = iota // an orphan: reaped
+	peekOurs                     // a child of ours: its Wait reaps it
+	peekGone                     // no longer there (reaped by its owner)
+	peekOther                    // someone else's child: left alone
+)
+
+// reapLocked reaps pid if it is reapable, checked under the start lock (a
+// child being started is registered as ours before the lock is free).
+func (r *Reaper) reapLocked(pid, self int) peekResult {
 	r.starts.Lock()
 	defer r.starts.Unlock()
-	if !r.reapable(pid, self) {
-		return false
-	}
-	r.reapPid(pid)
-	return true
-}
-
-func (r *Reaper) reapable(pid, selfPgrp int) bool {
 	if r.isOurs(pid) {
-		return false
+		return peekOurs
 	}
 	st, err := readStat(pid)
-	if err != nil {
-		return false
+	switch {
+	case err != nil:
+		return peekGone
+	case st.pgrp != self && st.pgrp != pid:
+		r.reapPid(pid)
+		return peekReaped
 	}
-	return st.pgrp != selfPgrp && st.pgrp != pid
+	return peekOther
 }
 
 func (r *Reaper) reapPid(pid int) {
