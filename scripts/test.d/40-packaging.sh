@@ -272,9 +272,10 @@ start_container() {
 	done
 	[[ -n $CPID ]] || { cat "$WORK/nspawn.log"; return 1; }
 	export CPID
-	local st
-	st=$(cx timeout 60 systemctl is-system-running --wait 2>/dev/null || true)
-	echo "container booted: $st"
+	# systemd inside may not answer on D-Bus yet: ask until it does
+	booted() { [[ $(cx systemctl is-system-running 2>/dev/null) =~ ^(running|degraded)$ ]]; }
+	wait_for 60 booted || echo "container not fully booted: $(cx systemctl is-system-running 2>&1 || true)"
+	echo "container booted: $(cx systemctl is-system-running 2>&1 || true)"
 }
 stop_container() {
 	if [[ -n $NSPID ]] && kill -0 "$NSPID" 2>/dev/null; then
