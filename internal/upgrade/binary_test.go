@@ -84,10 +84,10 @@ func seedLarge(t *testing.T, s *servers, n int) {
 	}
 	ctx := context.Background()
 	pipe := s.redis.Pipeline()
-	for i := range n / 2 {
+	for i := range n / 8 {
 		pipe.Set(ctx, fmt.Sprintf("MAX_SEQ:sg_c%d", i), 100+i, 0)
 		pipe.Set(ctx, fmt.Sprintf("HAS_READ_SEQ:gen%06d:sg_c%d", i, i%100), i, 0)
-		if i%20 == 0 {
+		if i%10 == 0 {
 			pipe.Set(ctx, fmt.Sprintf("CON_USER_MIN_SEQ:sg_c%du:gen%06d", i%100, i), 3, 0)
 			pipe.Set(ctx, fmt.Sprintf("MIN_SEQ:sg_c%d", i), 2, 0)
 		}
@@ -194,12 +194,28 @@ func TestKillAndRerun(t *testing.T) {
 	}
 	t.Logf("uninterrupted run: %s", took)
 
-	// Interrupted runs into the test's database, with a state dir of their own.
+	// Interrupted runs into the test's database, with a state dir of their
+	// own. Each run is SIGKILLed after a random delay within the length of
+	// an uninterrupted run; when a run finishes before its kill, the result
+	// is compared and the target reset, so that kills keep landing all over
+	// the upgrade (backup, index steps, copy, verify, marks), not only at
+	// its end.
 	state := t.TempDir()
 	run := binRun{bin: bin, config: supervisorConfig(t, s.openimDir(t, true), state)}
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
-	kills, finished := 0, 0
-	for attempt := 0; kills < 20 && attempt < 60; attempt++ {
+	check := func(what string) {
+		t.Helper()
+		compareDumps(t, dumpTargets(t, s.mongo), want)
+		st, _, err := LoadState(state)
+		if err != nil || st.DataVersion != "3.8.3" {
+			t.Fatalf("%s: state: %+v %v", what, st, err)
+		}
+		if t.Failed() {
+			t.FailNow()
+		}
+	}
+	kills, rounds := 0, 0
+	for attempt := 0; kills < 20 && attempt < 80; attempt++ {
 		cmd := run.cmd(args...)
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
@@ -214,17 +230,15 @@ func TestKillAndRerun(t *testing.T) {
 			if err != nil {
 				t.Fatalf("run %d exited before the kill: %v\n%s", attempt, err, out.String())
 			}
-			finished++
-			// Finished: start over on a fresh target so that kills keep
-			// landing inside the migration.
-			if finished > 3 {
-				t.Fatalf("the upgrade finished %d times before %d kills; runs are too fast to interrupt", finished, kills)
-			}
-			compareDumps(t, dumpTargets(t, s.mongo), want)
+			rounds++
+			t.Logf("run %d finished before its kill at %s: compare, reset", attempt, delay.Round(time.Millisecond))
+			check(fmt.Sprintf("round %d", rounds))
 			if err := s.mongo.Drop(context.Background()); err != nil {
 				t.Fatal(err)
 			}
-			_ = os.RemoveAll(filepath.Join(state, "upgrade"))
+			if err := os.RemoveAll(filepath.Join(state, "upgrade")); err != nil {
+				t.Fatal(err)
+			}
 		case <-time.After(delay):
 			_ = cmd.Process.Signal(syscall.SIGKILL)
 			<-done
@@ -238,11 +252,8 @@ func TestKillAndRerun(t *testing.T) {
 	if out, err := run.cmd(args...).CombinedOutput(); err != nil {
 		t.Fatalf("final run: %v\n%s", err, out)
 	}
-	compareDumps(t, dumpTargets(t, s.mongo), want)
-	st, _, err := LoadState(state)
-	if err != nil || st.DataVersion != "3.8.3" {
-		t.Fatalf("state after final run: %+v %v", st, err)
-	}
+	check("final")
+	t.Logf("%d kills, %d completed rounds compared before the final one", kills, rounds)
 }
 
 // TestConcurrentUpgrades starts two upgrades (two "hosts": separate state
