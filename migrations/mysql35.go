@@ -282,32 +282,11 @@ func writeBatch(ctx context.Context, coll *mongo.Collection, t table35, docs []b
 	for i, d := range docs {
 		ins[i] = append(bson.D{{Key: "_id", Value: natID(t, d)}}, d...)
 	}
-	res, err := coll.InsertMany(ctx, ins, options.InsertMany().SetOrdered(false))
-	var written int64
-	if res != nil {
-		written = int64(len(res.InsertedIDs))
-	}
-	if err == nil {
-		return written, nil
-	}
-	var bwe mongo.BulkWriteException
-	if !errors.As(err, &bwe) || bwe.WriteConcernError != nil {
+	written, dups, err := insertNew(ctx, coll, ins)
+	if err != nil {
 		return written, err
 	}
-	failed := map[int]bool{}
-	for _, we := range bwe.WriteErrors {
-		if !mongo.IsDuplicateKeyError(we) {
-			return written, fmt.Errorf("document %d: %w", we.Index, err)
-		}
-		failed[we.Index] = true
-	}
-	if res == nil || len(res.InsertedIDs) == 0 {
-		written = int64(len(docs) - len(failed))
-	}
-	for i := range docs {
-		if !failed[i] {
-			continue
-		}
+	for _, i := range dups {
 		id := ins[i].(bson.D)[0].Value
 		n, err := coll.CountDocuments(ctx, bson.D{{Key: "_id", Value: id}})
 		if err != nil {

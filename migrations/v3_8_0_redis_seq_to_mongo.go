@@ -10,7 +10,6 @@ import (
 	"github.com/redis/go-redis/v9"
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo"
-	"go.mongodb.org/mongo-driver/mongo/options"
 )
 
 // seqPrefix is one of the four Redis key families OpenIM 3.7 kept seqs in.
@@ -154,28 +153,12 @@ func writeSeq(ctx context.Context, coll *mongo.Collection, models []seqModel) (i
 	for i, m := range models {
 		docs[i] = m.doc
 	}
-	res, err := coll.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
-	var written int64
-	if res != nil {
-		written = int64(len(res.InsertedIDs))
-	}
-	if err == nil {
-		return written, nil
-	}
-	var bwe mongo.BulkWriteException
-	if !errors.As(err, &bwe) || bwe.WriteConcernError != nil {
+	written, dups, err := insertNew(ctx, coll, docs)
+	if err != nil {
 		return written, err
 	}
-	for _, we := range bwe.WriteErrors {
-		if !mongo.IsDuplicateKeyError(we) {
-			return written, err
-		}
-	}
-	if res == nil || len(res.InsertedIDs) == 0 {
-		written = int64(len(models) - len(bwe.WriteErrors))
-	}
-	for _, we := range bwe.WriteErrors {
-		m := models[we.Index]
+	for _, i := range dups {
+		m := models[i]
 		r, err := coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: m.id}}, m.update)
 		if err != nil {
 			return written, err
