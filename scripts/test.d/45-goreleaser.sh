@@ -44,7 +44,8 @@ if [[ ${GORELEASER_CHECK_ONLY:-} != 1 ]]; then
 		fail "goreleaser release --snapshot --clean"
 	fi
 	D=dist/goreleaser
-	for pat in '*_linux_amd64.deb' '*.x86_64.rpm' '*_x86_64.apk' '*-x86_64.pkg.tar.zst' \
+	# goreleaser names packages <name>_<version>_<os>_<arch>.<ext>
+	for pat in '*_linux_amd64.deb' '*_linux_amd64.rpm' '*_linux_amd64.apk' '*_linux_amd64.pkg.tar.zst' \
 		'*_linux_arm64.deb' '*_windows_amd64.zip' '*_darwin_amd64.tar.gz' '*_darwin_arm64.tar.gz'; do
 		f=$(compgen -G "$D/$pat" | head -n1 || true)
 		if [[ -n $f ]]; then pass "artifact $pat"; else fail "artifact $pat"; fi
