@@ -325,6 +325,11 @@ service_checks() {
 	check "$l: systemctl is-active openim-server" wait_for 60 is_active
 	check "$l: all $EXPECTED_TOTAL configured instances run under the supervisor" wait_for 60 all_instances_run
 	check "$l: openim-supervisor status answers over the control socket" cx openim-supervisor status
+	# Child output is in the journal under the unit, with the process and instance as fields.
+	journal_fields() { cx journalctl -u openim-server OPENIM_PROCESS=openim-push OPENIM_INSTANCE=7 -o cat | grep -q 'openim-push (stand-in) index 7'; }
+	check "$l: journalctl -u openim-server OPENIM_PROCESS=openim-push OPENIM_INSTANCE=7 finds its output" wait_for 20 journal_fields
+	status_text() { cx systemctl show -p StatusText --value openim-server | grep -q ' running'; }
+	check "$l: sd_notify STATUS= reaches systemd (StatusText)" wait_for 20 status_text
 	victim=openim-rpc-user
 	old=$(children "$victim")
 	if [[ -n $old ]]; then
