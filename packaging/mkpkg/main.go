@@ -265,36 +265,27 @@ func runArchive(args []string, out io.Writer) error {
 // (the supervisor's default binDir is its own folder), OpenIM's config in
 // config\, the supervisor's config.yaml and openim.env, README.txt.
 func windowsLayout(stage, pkgDir, base string) ([]entry, error) {
-	var es []entry
-	add := func(src, dst string, mode fs.FileMode) { es = append(es, entry{src, base + "/" + dst, mode}) }
-	add(filepath.Join(stage, "bin", "openim-supervisor.exe"), "openim-supervisor.exe", 0o755)
-	bins, err := listFiles(filepath.Join(stage, "openim", "bin"))
-	if err != nil {
-		return nil, err
-	}
-	for _, b := range bins {
-		add(filepath.Join(stage, "openim", "bin", b), b, 0o755)
-	}
-	cfgs, err := listFiles(filepath.Join(stage, "openim", "config"))
-	if err != nil {
-		return nil, err
-	}
-	for _, c := range cfgs {
-		add(filepath.Join(stage, "openim", "config", c), "config/"+c, 0o644)
-	}
-	add(filepath.Join(stage, "etc", "config.yaml"), "config.yaml", 0o644)
-	add(filepath.Join(pkgDir, "openim.env"), "openim.env", 0o644)
-	add(filepath.Join(pkgDir, "windows", "README.txt"), "README.txt", 0o644)
-	return es, nil
+	return flatLayout(stage, pkgDir, base, ".exe",
+		[2]string{filepath.Join(pkgDir, "windows", "README.txt"), "README.txt"})
 }
 
 // darwinLayout is the same flat folder as the Windows zip (and goreleaser's
-// archives): binaries, config/, config.yaml, openim.env, the launchd plist
-// and README.md, which says where each goes under /usr/local.
+// archives), with the launchd plist and README.md, which says where each file
+// goes under /usr/local.
 func darwinLayout(stage, pkgDir, base string) ([]entry, error) {
+	return flatLayout(stage, pkgDir, base, "",
+		[2]string{filepath.Join(pkgDir, "darwin", "org.openim.server.plist"), "org.openim.server.plist"},
+		[2]string{filepath.Join(pkgDir, "darwin", "README.md"), "README.md"})
+}
+
+// flatLayout is the one-folder archive of the Windows zip and the macOS
+// tar.gz: the supervisor (named with exe's suffix) and OpenIM's programs side
+// by side, OpenIM's config in config/, config.yaml, openim.env (0640: it holds
+// passwords) and the per-OS extras {src, dst}.
+func flatLayout(stage, pkgDir, base, exe string, extras ...[2]string) ([]entry, error) {
 	var es []entry
 	add := func(src, dst string, mode fs.FileMode) { es = append(es, entry{src, base + "/" + dst, mode}) }
-	add(filepath.Join(stage, "bin", "openim-supervisor"), "openim-supervisor", 0o755)
+	add(filepath.Join(stage, "bin", "openim-supervisor"+exe), "openim-supervisor"+exe, 0o755)
 	bins, err := listFiles(filepath.Join(stage, "openim", "bin"))
 	if err != nil {
 		return nil, err
@@ -311,8 +302,9 @@ func darwinLayout(stage, pkgDir, base string) ([]entry, error) {
 	}
 	add(filepath.Join(stage, "etc", "config.yaml"), "config.yaml", 0o644)
 	add(filepath.Join(pkgDir, "openim.env"), "openim.env", 0o640)
-	add(filepath.Join(pkgDir, "darwin", "org.openim.server.plist"), "org.openim.server.plist", 0o644)
-	add(filepath.Join(pkgDir, "darwin", "README.md"), "README.md", 0o644)
+	for _, x := range extras {
+		add(x[0], x[1], 0o644)
+	}
 	return es, nil
 }
 
