@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/openim-supervisor/openim-supervisor/internal/upgrade"
 )
@@ -23,7 +24,23 @@ func TestRunVersionGateRefusesDowngrade(t *testing.T) {
 	if err := st.Save(filepath.Join(dir, "state")); err != nil {
 		t.Fatal(err)
 	}
-	_, errOut, code := execCLI(nil, "run", "--config", cfgPath)
+	type result struct {
+		errOut string
+		code   int
+	}
+	done := make(chan result, 1)
+	go func() {
+		_, errOut, code := execCLI(nil, "run", "--config", cfgPath)
+		done <- result{errOut, code}
+	}()
+	var errOut string
+	var code int
+	select {
+	case r := <-done:
+		errOut, code = r.errOut, r.code
+	case <-time.After(20 * time.Second):
+		t.Fatal("run over newer data did not refuse within 20 s: it went on to start the processes")
+	}
 	if code != ExitRefused || !strings.Contains(errOut, "version gate") || !strings.Contains(errOut, "3.9.0") {
 		t.Fatalf("run over newer data: exit %d, stderr:\n%s", code, errOut)
 	}
