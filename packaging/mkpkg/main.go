@@ -448,27 +448,15 @@ func runConfig(args []string) error {
 	return nil
 }
 
-// examplePaths are internal/paths' defaults for goos. Only Linux can be asked
-// from internal/paths at run time (mkpkg runs on Linux); the others repeat
-// paths_darwin.go and paths_windows.go (the zip is unpacked to
-// C:\Program Files\OpenIM, see packaging/windows/README.txt).
+// examplePaths are internal/paths' defaults for goos, with the env file named
+// relative to the config (it sits next to config.yaml in every package).
 func examplePaths(goos string) (config.ExamplePaths, error) {
-	switch goos {
-	case "linux":
-		d := paths.OS()
-		return config.ExamplePaths{BinDir: d.BinDir, OpenIMConfigDir: d.OpenIMConfigDir, LogDir: d.LogDir,
-			RuntimeDir: d.RuntimeDir, StateDir: d.StateDir, EnvFile: "openim.env"}, nil
-	case "darwin":
-		return config.ExamplePaths{BinDir: "/usr/local/openim/bin", OpenIMConfigDir: "/usr/local/etc/openim/config",
-			LogDir: "/usr/local/var/log/openim", RuntimeDir: "/usr/local/var/run/openim",
-			StateDir: "/usr/local/var/lib/openim", EnvFile: "openim.env"}, nil
-	case "windows":
-		root := `C:\ProgramData\OpenIM`
-		return config.ExamplePaths{BinDir: `C:\Program Files\OpenIM`, OpenIMConfigDir: root + `\config`,
-			LogDir: root + `\logs`, RuntimeDir: root + `\run`, StateDir: root + `\state`, EnvFile: "openim.env"}, nil
-	default:
-		return config.ExamplePaths{}, fmt.Errorf("config: -os %q: want linux, windows or darwin", goos)
+	d, err := paths.For(goos)
+	if err != nil {
+		return config.ExamplePaths{}, fmt.Errorf("config: -os: %w", err)
 	}
+	return config.ExamplePaths{BinDir: d.BinDir, OpenIMConfigDir: d.OpenIMConfigDir, LogDir: d.LogDir,
+		RuntimeDir: d.RuntimeDir, StateDir: d.StateDir, EnvFile: "openim.env"}, nil
 }
 
 // runScripts renders the maintainer scripts for a version (goreleaser's
