@@ -5,6 +5,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/golang-migrate/migrate/v4"
 	mongodriver "github.com/golang-migrate/migrate/v4/database/mongodb"
@@ -68,21 +69,35 @@ func schemaVersion(ctx context.Context, env *Env) (uint, bool, error) {
 	return v, dirty, nil
 }
 
-// schemaStep is a registry step that runs golang-migrate up to file number n.
+// schemaStep is a step that runs golang-migrate up to file number n, whose
+// commands create indexes only (no document changes: no backup).
 func schemaStep(ver, name, desc string, n uint, collections []string) Step {
+	return migrateStep(ver, name, desc, n, collections, false)
+}
+
+// migrateStep is a step that runs golang-migrate up to file number n;
+// writes says its commands change documents of the collections (which are
+// then backed up first). golang-migrate's version collection is the step's
+// record of being applied, so another host finds it done.
+func migrateStep(ver, name, desc string, n uint, collections []string, writes bool) Step {
+	var backed []string
+	if writes {
+		backed = collections
+	}
 	return Step{
 		Version:     ver,
 		Name:        name,
+		Kind:        KindData,
 		Description: desc,
 		Needs:       Mongo,
-		Collections: nil, // indexes only: no documents change
-		Writes:      false,
+		Collections: backed,
+		Writes:      writes,
 		Applied: func(ctx context.Context, env *Env) (bool, error) {
 			v, dirty, err := schemaVersion(ctx, env)
 			return err == nil && !dirty && v >= n, err
 		},
 		Estimate: func(context.Context, *Env) (string, error) {
-			return fmt.Sprintf("golang-migrate file %04d, %d collections", n, len(collections)), nil
+			return fmt.Sprintf("golang-migrate file %04d: %s", n, strings.Join(collections, ", ")), nil
 		},
 		Run: func(ctx context.Context, env *Env) (Counts, error) {
 			m, err := newMigrate(ctx, env)
@@ -107,12 +122,12 @@ func schemaStep(ver, name, desc string, n uint, collections []string) Step {
 				env.Log.Info("golang-migrate: re-running interrupted file", "version", v)
 			}
 			if !dirty && err == nil && v >= n {
-				return Counts{{Table: fmt.Sprintf("mongo/%04d", n), Target: fmt.Sprintf("indexes of %d collections", len(collections))}}, nil
+				return Counts{{Table: fmt.Sprintf("mongo/%04d", n), Target: strings.Join(collections, ",")}}, nil
 			}
 			if err := m.Migrate(n); err != nil && !errors.Is(err, migrate.ErrNoChange) {
 				return nil, fmt.Errorf("golang-migrate up to %d: %w", n, err)
 			}
-			return Counts{{Table: fmt.Sprintf("mongo/%04d", n), Target: fmt.Sprintf("indexes of %d collections", len(collections)), Source: 1, Written: 1, InTarget: 1}}, nil
+			return Counts{{Table: fmt.Sprintf("mongo/%04d", n), Target: strings.Join(collections, ","), Source: 1, Written: 1, InTarget: 1}}, nil
 		},
 	}
 }

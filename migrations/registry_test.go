@@ -1,25 +1,30 @@
 package migrations
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"regexp"
 	"strings"
 	"testing"
 )
 
-// TestRegistry fails on a registry out of order, with a duplicate, or out of
-// step with the files: every vX_Y_Z_*.go file must hold a step of version
-// X.Y.Z, every step's version must have a file, and every golang-migrate file
-// must name the version of a registered schema step.
-func TestRegistry(t *testing.T) {
+// TestDataSource fails on a data source out of order, with a duplicate, or
+// out of step with the files: every vX_Y_Z_*.go file must hold a step of
+// version X.Y.Z, every step's version must have a file, and every
+// golang-migrate file must name the version of a registered schema step.
+func TestDataSource(t *testing.T) {
 	t.Parallel()
-	steps := All()
-	if err := Validate(steps); err != nil {
+	steps, err := Join(Data())
+	if err != nil {
 		t.Fatal(err)
 	}
 	versions := map[string]bool{}
 	for _, s := range steps {
 		versions[s.Version] = true
+		if s.Kind != KindData {
+			t.Errorf("%s: kind %s in the data source", s.ID(), s.Kind)
+		}
 	}
 	entries, err := os.ReadDir(".")
 	if err != nil {
@@ -34,15 +39,8 @@ func TestRegistry(t *testing.T) {
 		}
 		v := m[1] + "." + m[2] + "." + m[3]
 		fileVersions[v] = true
-		b, err := os.ReadFile(e.Name())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if strings.Contains(string(b), "//go:build pkgtest") {
-			continue // only in -tags pkgtest builds
-		}
 		if !versions[v] {
-			t.Errorf("%s: no registered step of version %s (missing from All()?)", e.Name(), v)
+			t.Errorf("%s: no step of version %s in Data() (missing from source.go?)", e.Name(), v)
 		}
 	}
 	for v := range versions {
@@ -64,7 +62,7 @@ func TestRegistry(t *testing.T) {
 			continue
 		}
 		n++
-		if want := strings.Repeat("0", 4-len(itoa(n))) + itoa(n); m[1] != want {
+		if want := fmt.Sprintf("%04d", n); m[1] != want {
 			t.Errorf("mongo/%s: expected number %s (gap or duplicate)", e.Name(), want)
 		}
 		if v := m[2] + "." + m[3] + "." + m[4]; !versions[v] {
@@ -73,32 +71,40 @@ func TestRegistry(t *testing.T) {
 	}
 }
 
-func itoa(n int) string {
-	s := ""
-	for ; n > 0; n /= 10 {
-		s = string(rune('0'+n%10)) + s
-	}
-	return s
-}
-
-func TestValidateRejects(t *testing.T) {
+func TestJoin(t *testing.T) {
 	t.Parallel()
-	run := All()[0].Run
-	mk := func(v, name string) Step { return Step{Version: v, Name: name, Run: run} }
-	cases := map[string][]Step{
-		"duplicate":    {mk("3.5.0", "a"), mk("3.5.0", "a")},
-		"out of order": {mk("3.8.0", "a"), mk("3.5.0", "b")},
-		"prerelease":   {mk("3.5.0-rc.1", "a")},
-		"short":        {mk("3.5", "a")},
-		"no run":       {{Version: "3.5.0", Name: "x"}},
-		"bad":          {mk("three", "a")},
+	run := func(context.Context, *Env) (Counts, error) { return nil, nil }
+	mk := func(v, name string) Step { return Step{Version: v, Name: name, Kind: KindData, Run: run} }
+	cfg := func(v, name string) Step { return Step{Version: v, Name: name, Kind: KindConfig, Run: run} }
+	bad := map[string][]Source{
+		"duplicate":          {NewSource("a", mk("3.5.0", "a"), mk("3.5.0", "a"))},
+		"duplicate across":   {NewSource("a", mk("3.5.0", "a")), NewSource("b", mk("3.5.0", "a"))},
+		"out of order":       {NewSource("a", mk("3.8.0", "a"), mk("3.5.0", "b"))},
+		"prerelease":         {NewSource("a", mk("3.5.0-rc.1", "a"))},
+		"short":              {NewSource("a", mk("3.5", "a"))},
+		"no run":             {NewSource("a", Step{Version: "3.5.0", Name: "x", Kind: KindData})},
+		"no kind":            {NewSource("a", Step{Version: "3.5.0", Name: "x", Run: run})},
+		"not a version":      {NewSource("a", mk("three", "a"))},
+		"out of order (cfg)": {NewSource("c", cfg("3.8.0", "x"), cfg("3.7.0", "y"))},
 	}
-	for name, steps := range cases {
-		if err := Validate(steps); err == nil {
-			t.Errorf("%s: Validate accepted %v", name, steps)
+	for name, srcs := range bad {
+		if _, err := Join(srcs...); err == nil {
+			t.Errorf("%s: Join accepted it", name)
 		}
 	}
-	if err := Validate([]Step{mk("3.5.0", "a"), mk("3.5.0", "b"), mk("3.8.0", "a")}); err != nil {
-		t.Errorf("valid list rejected: %v", err)
+	// Config steps of a version run before that version's data steps when
+	// their source comes first; versions interleave.
+	got, err := Join(NewSource("config", cfg("3.5.0", "c1"), cfg("3.8.0", "c2")),
+		NewSource("data", mk("3.5.0", "d1"), mk("3.5.0", "d2"), mk("3.8.0", "d3")),
+		NewSource("test", Step{Version: "3.8.4", Name: "t", Kind: KindTest, Run: run}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, s := range got {
+		ids = append(ids, s.ID())
+	}
+	if want := "3.5.0/c1 3.5.0/d1 3.5.0/d2 3.8.0/c2 3.8.0/d3 3.8.4/t"; strings.Join(ids, " ") != want {
+		t.Errorf("order %q, want %q", strings.Join(ids, " "), want)
 	}
 }

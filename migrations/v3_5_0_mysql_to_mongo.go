@@ -6,15 +6,19 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/openim-supervisor/openim-supervisor/migrations/openimmodel"
 )
 
 // v350MySQLToMongo copies OpenIM 3.4's 15 MySQL tables into OpenIM 3.5's
 // MongoDB collections (what OpenIM's tools/up35 does), without up35's
 // defects: keyset pagination by primary key instead of LIMIT/OFFSET without
-// ORDER BY, a checkpoint per table so a re-run resumes, idempotent upserts by
-// each collection's natural key so a replay writes nothing twice, explicit
-// time zone, and loud failure when MySQL is not configured.
+// ORDER BY, a checkpoint per table so a re-run resumes, deterministic
+// ObjectIDs so a replay writes nothing twice, every row of a table without a
+// unique key kept, explicit time zone, loud failure when MySQL is not
+// configured, and a verification against the source (mysql35_verify.go).
 func v350MySQLToMongo() Step {
+	v := &verifier35{}
 	colls := make([]string, 0, len(tables35()))
 	for _, t := range tables35() {
 		colls = append(colls, t.dst)
@@ -22,6 +26,7 @@ func v350MySQLToMongo() Step {
 	return Step{
 		Version:     "3.5.0",
 		Name:        "mysql-to-mongo",
+		Kind:        KindData,
 		Description: "copy OpenIM 3.4's 15 MySQL tables (users, groups, friends, ...) into OpenIM 3.5's MongoDB collections",
 		Needs:       Mongo | MySQL,
 		Collections: colls,
@@ -29,8 +34,8 @@ func v350MySQLToMongo() Step {
 		Applied:     markerApplied(Marker35Collection, Marker35Key, Marker35Value),
 		Mark:        markerWriter(Marker35Collection, Marker35Key, Marker35Value),
 		Estimate:    estimate35,
-		Run:         run35,
-		Verify:      verify35,
+		Run:         func(ctx context.Context, env *Env) (Counts, error) { return run35(ctx, env, v) },
+		Verify:      v.verify,
 	}
 }
 
@@ -53,158 +58,129 @@ type col struct {
 
 // table35 maps one OpenIM 3.4 table (columns from its gorm models,
 // tools/data-conversion/openim/mysql/v3 and up35's rtc models) to one OpenIM
-// 3.5 collection (bson fields from pkg/common/db/table/relation in v3.5).
+// 3.5 collection (bson fields from pkg/common/db/table/relation and up35's
+// rtc/mongo/table in v3.5; openimmodel mirrors them).
 type table35 struct {
 	src, dst string
-	// key: the source columns rows are ordered and paged by (the primary
-	// key; meeting_video_record has none, so all its columns).
+	// key is the primary key: rows are paged by it. nil for
+	// meeting_video_record, which has none: it is read in one ordered
+	// stream and every row is kept, exact duplicates included.
 	key []string
-	// nat: the target's natural (unique) key fields. When it is narrower
-	// than key, the first row in key order is kept and later ones are
-	// conflicts (counted, reported, never written).
-	nat    []string
+	// unique are the source columns of the target's unique index (nil for
+	// none). When it is narrower than key, the first row in key order is
+	// kept and later rows with the same unique key are conflicts (counted,
+	// reported, never written).
+	unique []string
+	// idTime is the column whose time the document's ObjectID carries.
+	idTime string
 	cols   []col
-	binary bool // compare key strings byte-wise (no unique key in MySQL)
 	engine bool // add s3.engine
 }
 
-func (t table35) narrower() bool { return len(t.nat) < len(t.key) || t.binary }
+func (t table35) narrower() bool { return t.unique != nil && len(t.unique) < len(t.key) }
 
 func tables35() []table35 {
 	s := func(n string) col { return col{n, n, kStr} }
 	i32 := func(n string) col { return col{n, n, kInt32} }
 	tm := func(n string) col { return col{n, n, kTime} }
+	k := func(cols ...string) []string { return cols }
 	return []table35{
-		{src: "users", dst: "user", key: []string{"user_id"}, nat: []string{"user_id"}, cols: []col{
+		{src: "users", dst: "user", key: k("user_id"), unique: k("user_id"), idTime: "create_time", cols: []col{
 			s("user_id"), {"name", "nickname", kStr}, s("face_url"), s("ex"), tm("create_time"),
 			i32("app_manger_level"), i32("global_recv_msg_opt")}},
-		{src: "friends", dst: "friend", key: []string{"owner_user_id", "friend_user_id"}, nat: []string{"owner_user_id", "friend_user_id"}, cols: []col{
-			s("owner_user_id"), s("friend_user_id"), s("remark"), tm("create_time"), i32("add_source"), s("operator_user_id"), s("ex")}},
-		{src: "friend_requests", dst: "friend_request", key: []string{"from_user_id", "to_user_id"}, nat: []string{"from_user_id", "to_user_id"}, cols: []col{
-			s("from_user_id"), s("to_user_id"), i32("handle_result"), s("req_msg"), tm("create_time"), s("handler_user_id"),
-			s("handle_msg"), tm("handle_time"), s("ex")}},
-		{src: "blacks", dst: "black", key: []string{"owner_user_id", "block_user_id"}, nat: []string{"owner_user_id", "block_user_id"}, cols: []col{
-			s("owner_user_id"), s("block_user_id"), tm("create_time"), i32("add_source"), s("operator_user_id"), s("ex")}},
-		{src: "groups", dst: "group", key: []string{"group_id"}, nat: []string{"group_id"}, cols: []col{
+		{src: "friends", dst: "friend", key: k("owner_user_id", "friend_user_id"), unique: k("owner_user_id", "friend_user_id"),
+			idTime: "create_time", cols: []col{
+				s("owner_user_id"), s("friend_user_id"), s("remark"), tm("create_time"), i32("add_source"), s("operator_user_id"), s("ex")}},
+		{src: "friend_requests", dst: "friend_request", key: k("from_user_id", "to_user_id"), unique: k("from_user_id", "to_user_id"),
+			idTime: "create_time", cols: []col{
+				s("from_user_id"), s("to_user_id"), i32("handle_result"), s("req_msg"), tm("create_time"), s("handler_user_id"),
+				s("handle_msg"), tm("handle_time"), s("ex")}},
+		{src: "blacks", dst: "black", key: k("owner_user_id", "block_user_id"), unique: k("owner_user_id", "block_user_id"),
+			idTime: "create_time", cols: []col{
+				s("owner_user_id"), s("block_user_id"), tm("create_time"), i32("add_source"), s("operator_user_id"), s("ex")}},
+		{src: "groups", dst: "group", key: k("group_id"), unique: k("group_id"), idTime: "create_time", cols: []col{
 			s("group_id"), {"name", "group_name", kStr}, s("notification"), s("introduction"), s("face_url"), tm("create_time"),
 			s("ex"), i32("status"), s("creator_user_id"), i32("group_type"), i32("need_verification"), i32("look_member_info"),
 			i32("apply_member_friend"), tm("notification_update_time"), s("notification_user_id")}},
-		{src: "group_members", dst: "group_member", key: []string{"group_id", "user_id"}, nat: []string{"group_id", "user_id"}, cols: []col{
-			s("group_id"), s("user_id"), s("nickname"), {"user_group_face_url", "face_url", kStr}, i32("role_level"), tm("join_time"),
-			i32("join_source"), s("inviter_user_id"), s("operator_user_id"), tm("mute_end_time"), s("ex")}},
-		{src: "group_requests", dst: "group_request", key: []string{"user_id", "group_id"}, nat: []string{"user_id", "group_id"}, cols: []col{
-			s("user_id"), s("group_id"), i32("handle_result"), s("req_msg"), {"handle_msg", "handled_msg", kStr}, tm("req_time"),
-			s("handle_user_id"), {"handle_time", "handled_time", kTime}, i32("join_source"), s("inviter_user_id"), s("ex")}},
-		{src: "conversations", dst: "conversation", key: []string{"owner_user_id", "conversation_id"}, nat: []string{"owner_user_id", "conversation_id"}, cols: []col{
-			s("owner_user_id"), s("conversation_id"), i32("conversation_type"), s("user_id"), s("group_id"), i32("recv_msg_opt"),
-			{"is_pinned", "is_pinned", kBool}, {"is_private_chat", "is_private_chat", kBool}, i32("burn_duration"), i32("group_at_type"),
-			s("attached_info"), s("ex"), {"max_seq", "max_seq", kInt64}, {"min_seq", "min_seq", kInt64}, tm("create_time"),
-			{"is_msg_destruct", "is_msg_destruct", kBool}, {"msg_destruct_time", "msg_destruct_time", kInt64}, tm("latest_msg_destruct_time")}},
-		{src: "object", dst: "s3", key: []string{"name"}, nat: []string{"name"}, engine: true, cols: []col{
+		{src: "group_members", dst: "group_member", key: k("group_id", "user_id"), unique: k("group_id", "user_id"),
+			idTime: "join_time", cols: []col{
+				s("group_id"), s("user_id"), s("nickname"), {"user_group_face_url", "face_url", kStr}, i32("role_level"), tm("join_time"),
+				i32("join_source"), s("inviter_user_id"), s("operator_user_id"), tm("mute_end_time"), s("ex")}},
+		{src: "group_requests", dst: "group_request", key: k("user_id", "group_id"), unique: k("group_id", "user_id"),
+			idTime: "req_time", cols: []col{
+				s("user_id"), s("group_id"), i32("handle_result"), s("req_msg"), {"handle_msg", "handled_msg", kStr}, tm("req_time"),
+				s("handle_user_id"), {"handle_time", "handled_time", kTime}, i32("join_source"), s("inviter_user_id"), s("ex")}},
+		{src: "conversations", dst: "conversation", key: k("owner_user_id", "conversation_id"), unique: k("owner_user_id", "conversation_id"),
+			idTime: "create_time", cols: []col{
+				s("owner_user_id"), s("conversation_id"), i32("conversation_type"), s("user_id"), s("group_id"), i32("recv_msg_opt"),
+				{"is_pinned", "is_pinned", kBool}, {"is_private_chat", "is_private_chat", kBool}, i32("burn_duration"), i32("group_at_type"),
+				s("attached_info"), s("ex"), {"max_seq", "max_seq", kInt64}, {"min_seq", "min_seq", kInt64}, tm("create_time"),
+				{"is_msg_destruct", "is_msg_destruct", kBool}, {"msg_destruct_time", "msg_destruct_time", kInt64}, tm("latest_msg_destruct_time")}},
+		{src: "object", dst: "s3", key: k("name"), unique: k("name"), idTime: "create_time", engine: true, cols: []col{
 			s("name"), s("user_id"), s("hash"), s("key"), {"size", "size", kInt64}, s("content_type"), {"cause", "group", kStr}, tm("create_time")}},
-		{src: "logs", dst: "log", key: []string{"log_id"}, nat: []string{"log_id"}, cols: []col{
+		{src: "logs", dst: "log", key: k("log_id"), unique: k("log_id"), idTime: "create_time", cols: []col{
 			s("log_id"), s("platform"), s("user_id"), tm("create_time"), s("url"), {"filename", "file_name", kStr}, s("system_type"), s("version"), s("ex")}},
-		{src: "signal", dst: "signal", key: []string{"sid", "room_id"}, nat: []string{"sid"}, cols: []col{
+		{src: "signal", dst: "signal", key: k("sid", "room_id"), unique: k("sid"), idTime: "initiate_time", cols: []col{
 			s("sid"), s("inviter_user_id"), s("custom_data"), s("group_id"), s("room_id"), i32("timeout"), s("media_type"),
 			i32("platform_id"), {"sesstion_type", "session_type", kInt32}, tm("initiate_time"), tm("end_time"), s("file_url"),
 			s("title"), s("desc"), s("ex"), s("ios_push_sound"), {"ios_badge_count", "ios_badge_count", kBool}, s("signal_info")}},
-		{src: "signal_invitation", dst: "signal_invitation", key: []string{"user_id", "sid", "initiate_time"}, nat: []string{"user_id", "sid"}, cols: []col{
-			s("user_id"), s("sid"), i32("status"), tm("initiate_time"), tm("handle_time")}},
-		{src: "meeting", dst: "meeting", key: []string{"room_id"}, nat: []string{"room_id"}, cols: []col{
+		{src: "signal_invitation", dst: "signal_invitation", key: k("user_id", "sid", "initiate_time"), unique: k("sid", "user_id"),
+			idTime: "initiate_time", cols: []col{
+				s("user_id"), s("sid"), i32("status"), tm("initiate_time"), tm("handle_time")}},
+		{src: "meeting", dst: "meeting", key: k("room_id"), unique: k("room_id"), idTime: "create_time", cols: []col{
 			s("room_id"), s("meeting_name"), s("host_user_id"), {"status", "status", kInt64},
 			{"start_time", "start_time", kUnixSec}, {"end_time", "end_time", kUnixSec}, tm("create_time"), s("ex")}},
-		{src: "meeting_invitation", dst: "meeting_invitation", key: []string{"room_id", "user_id"}, nat: []string{"room_id", "user_id"}, cols: []col{
-			s("room_id"), s("user_id"), tm("create_time")}},
-		{src: "meeting_video_record", dst: "meeting_record", key: []string{"room_id", "file_url", "create_time"},
-			nat: []string{"room_id", "file_url", "create_time"}, binary: true, cols: []col{
-				s("room_id"), s("file_url"), tm("create_time")}},
+		{src: "meeting_invitation", dst: "meeting_invitation", key: k("room_id", "user_id"), unique: k("room_id", "user_id"),
+			idTime: "create_time", cols: []col{
+				s("room_id"), s("user_id"), tm("create_time")}},
+		{src: "meeting_video_record", dst: "meeting_record", idTime: "create_time", cols: []col{
+			s("room_id"), s("file_url"), tm("create_time")}},
 	}
 }
 
-// dstOf returns the target field of a source column.
-func (t table35) dstOf(src string) string {
-	for _, c := range t.cols {
+// colIndex returns the index in cols of a source column.
+func (t table35) colIndex(src string) int {
+	for i, c := range t.cols {
 		if c.src == src {
-			return c.dst
+			return i
 		}
 	}
-	return src
+	panic("table " + t.src + ": no column " + src)
+}
+
+// fieldOrder is the order of the document's fields: OpenIM 3.5's model
+// order (the order OpenIM's struct encoding writes), after _id. Fields the
+// model has and the 3.4 row has not (log.app_framework, added in 3.8.3;
+// friend.is_pinned, written as false) come from fixed values.
+func (t table35) fieldOrder() []string {
+	var out []string
+	for _, f := range openimmodel.FieldsAt(openimmodel.For(t.dst), "3.5.0") {
+		if f.Name != "_id" {
+			out = append(out, f.Name)
+		}
+	}
+	return out
+}
+
+// fixedFields are the fields of the 3.5 model no 3.4 column fills, with the
+// value OpenIM 3.5 wrote for them (up35 encoded its structs whole).
+func (t table35) fixedFields() map[string]any {
+	switch t.dst {
+	case "friend":
+		return map[string]any{"is_pinned": false}
+	}
+	return nil
 }
 
 func q(id string) string { return "`" + strings.ReplaceAll(id, "`", "``") + "`" }
 
-// keyExpr is the expression a key column is paged by. meeting_video_record
-// has no primary key, so its columns may be NULL and may differ only in
-// case: it is paged by COALESCEd, byte-wise values.
-func (t table35) keyExpr(c string) string {
-	if !t.binary {
-		return q(c)
-	}
-	if c == "create_time" {
-		return "COALESCE(" + q(c) + ", '0000-00-00 00:00:00')"
-	}
-	return "BINARY COALESCE(" + q(c) + ", '')"
-}
-
-// selectSQL is the keyset query: rows after the last key, in key order. The
-// key expressions are selected after the columns, so the checkpoint holds
-// exactly the values the next query compares with.
-func (t table35) selectSQL(after bool, limit int) string {
-	var b strings.Builder
-	b.WriteString("SELECT ")
-	for _, c := range t.cols {
-		b.WriteString(q(c.src) + ", ")
-	}
-	for i, k := range t.key {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(t.keyExpr(k))
-	}
-	b.WriteString(" FROM " + q(t.src))
-	if after {
-		// (k1 > ?) OR (k1 = ? AND k2 > ?) OR ... : MariaDB and MySQL 5.7 use
-		// the primary key range for this form.
-		b.WriteString(" WHERE ")
-		for i := range t.key {
-			if i > 0 {
-				b.WriteString(" OR ")
-			}
-			b.WriteString("(")
-			for j := 0; j < i; j++ {
-				b.WriteString(t.keyExpr(t.key[j]) + " = ? AND ")
-			}
-			b.WriteString(t.keyExpr(t.key[i]) + " > ?)")
-		}
-	}
-	b.WriteString(" ORDER BY ")
-	for i, k := range t.key {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(t.keyExpr(k))
-	}
-	fmt.Fprintf(&b, " LIMIT %d", limit)
-	return b.String()
-}
-
-func (t table35) keyArgs(last []string) []any {
-	var args []any
-	for i := range t.key {
-		for j := 0; j < i; j++ {
-			args = append(args, last[j])
-		}
-		args = append(args, last[i])
-	}
-	return args
-}
-
 // zeroTime is what NULL and 0000-00-00 DATETIMEs become: the Unix epoch.
-// OpenIM 3.5 itself writes time.Unix(0, 0) for "not set" (group members'
-// mute_end_time, unhandled requests' handled_time) and reports it to clients
-// as 0 ms, as 3.4 did. up35 wrote Go's zero time (year 1), which clients
-// receive as -62135596800000 ms.
+// OpenIM itself (3.4 and 3.8 alike) writes time.Unix(0, 0) for "not set"
+// (group members' mute_end_time, unhandled requests' handle(d)_time); up35
+// wrote Go's zero time (year 1), which clients receive as -62135596800000 ms.
 var zeroTime = time.Unix(0, 0).UTC()
+
+const mysqlTimeLayout = "2006-01-02 15:04:05.999999999"
 
 func convert(kind colKind, raw []byte, zone *time.Location) (any, error) {
 	s := string(raw)
@@ -218,12 +194,16 @@ func convert(kind colKind, raw []byte, zone *time.Location) (any, error) {
 			}
 			return int64(0), nil
 		}
+		if kind == kInt32 {
+			n, err := strconv.ParseInt(s, 10, 32)
+			if err != nil {
+				return nil, fmt.Errorf("integer %q: %w", s, err)
+			}
+			return int32(n), nil
+		}
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
 			return nil, fmt.Errorf("integer %q: %w", s, err)
-		}
-		if kind == kInt32 {
-			return int32(n), nil
 		}
 		return n, nil
 	case kBool:
@@ -241,30 +221,34 @@ func convert(kind colKind, raw []byte, zone *time.Location) (any, error) {
 		if raw == nil || s == "" || strings.HasPrefix(s, "0000-00-00") {
 			return zeroTime, nil
 		}
-		tv, err := time.ParseInLocation("2006-01-02 15:04:05.999999999", s, zone)
+		if len(s) == len("2006-01-02") {
+			s += " 00:00:00"
+		}
+		tv, err := time.ParseInLocation(mysqlTimeLayout, s, zone)
 		if err != nil {
-			if tv, err = time.ParseInLocation("2006-01-02", s, zone); err != nil {
-				return nil, fmt.Errorf("datetime %q: %w", s, err)
-			}
+			return nil, fmt.Errorf("datetime %q: %w", s, err)
+		}
+		// A wall time the zone skips (a DST gap) has no instant: refuse it
+		// rather than store an hour the row never said.
+		if back := tv.In(zone).Format(mysqlTimeLayout); !sameWallTime(back, s) {
+			return nil, fmt.Errorf("datetime %q does not exist in time zone %s (it becomes %s); pass the zone the data was written in with --time-zone", s, zone, back)
 		}
 		return tv.UTC(), nil
 	}
 	return nil, fmt.Errorf("unknown column kind %d", kind)
 }
 
-// CheckpointCollection holds one document per (step, table): the last key
-// written and counters, updated only after the batch it describes is
-// written, so after a crash at most one batch is replayed, and replays are
-// idempotent upserts.
-const CheckpointCollection = "openim_supervisor_checkpoint"
-
-type checkpoint struct {
-	ID        string    `bson:"_id"`
-	Last      []string  `bson:"last"`
-	Rows      int64     `bson:"rows"`
-	Written   int64     `bson:"written"`
-	Done      bool      `bson:"done"`
-	UpdatedAt time.Time `bson:"updated_at"`
+// sameWallTime compares two "2006-01-02 15:04:05[.fff]" texts, ignoring
+// trailing fractional zeros.
+func sameWallTime(a, b string) bool {
+	trim := func(s string) string {
+		if strings.Contains(s, ".") {
+			s = strings.TrimRight(s, "0")
+			s = strings.TrimSuffix(s, ".")
+		}
+		return s
+	}
+	return trim(a) == trim(b)
 }
 
 func estimate35(ctx context.Context, env *Env) (string, error) {

@@ -306,7 +306,7 @@ func TestConcurrentUpgrades(t *testing.T) {
 			}
 		}
 	}
-	for _, id := range []string{"3.5.0/mongo-indexes", "3.5.0/mysql-to-mongo", "3.8.0/seq-indexes", "3.8.0/redis-seq-to-mongo"} {
+	for _, id := range []string{"3.5.0/indexes", "3.5.0/mysql-to-mongo", "3.8.0/indexes", "3.8.0/redis-seq-to-mongo", "3.8.3/indexes", "3.8.3/log-app-framework"} {
 		if ran[id] != 1 {
 			t.Errorf("step %s ran %d times, want exactly once\n%s\n%s", id, ran[id], outs[0], outs[1])
 		}

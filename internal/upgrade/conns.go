@@ -95,9 +95,18 @@ func (c *conns) mysql(ctx context.Context) (*sql.DB, error) {
 	return c.mysqlDB, c.mysqlErr
 }
 
+// mysqlSource is the one place the MySQL connection is chosen, first found:
+// --mysql-dsn, $OPENIM_MYSQL_DSN (process environment), OPENIM_MYSQL_DSN in
+// the supervisor's env file, the mysql: section of OpenIM 3.4's config.yaml.
 func (c *conns) mysqlSource() (dsn, from string, err error) {
 	if c.o.MySQLDSN != "" {
-		return c.o.MySQLDSN, "--mysql-dsn / " + EnvMySQLDSN, nil
+		return c.o.MySQLDSN, "--mysql-dsn", nil
+	}
+	if v, ok := c.o.LookupEnv(EnvMySQLDSN); ok && v != "" {
+		return v, "$" + EnvMySQLDSN, nil
+	}
+	if v := c.o.Env[EnvMySQLDSN]; v != "" {
+		return v, EnvMySQLDSN + " in the env file", nil
 	}
 	if c.o.OldConfig == "" {
 		return "", "", fmt.Errorf("%w: OpenIM 3.4's users and groups are in MySQL and this step copies them; "+
@@ -117,6 +126,33 @@ func (c *conns) mysqlSource() (dsn, from string, err error) {
 		return "", "", fmt.Errorf("%s: %w", c.o.OldConfig, err)
 	}
 	return dsn, c.o.OldConfig + " (mysql:)", nil
+}
+
+// describe names where each connection comes from, without secrets.
+func (c *conns) describe() string {
+	mongo := "mongodb.yml in " + c.o.OpenIMConfigDir
+	if c.o.MongoURI != "" {
+		mongo = "--mongo-uri"
+	}
+	redis := "redis.yml in " + c.o.OpenIMConfigDir
+	if c.o.RedisAddr != "" {
+		redis = "--redis-addr " + c.o.RedisAddr
+	}
+	mysql := "none"
+	if _, from, err := c.mysqlSource(); err == nil {
+		mysql = from
+	}
+	return fmt.Sprintf("mongo from %s, redis from %s, mysql from %s", mongo, redis, mysql)
+}
+
+// s3Engine is OpenIM 3.4's object.enable (what s3.engine is filled with).
+func (c *conns) s3Engine() string {
+	if c.o.OldConfig != "" {
+		if oc, err := readOldConfig(c.o.OldConfig); err == nil && oc.Object.Enable != "" {
+			return oc.Object.Enable
+		}
+	}
+	return DefaultS3Engine
 }
 
 func (c *conns) openMySQL(ctx context.Context) (*sql.DB, error) {

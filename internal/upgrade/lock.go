@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
@@ -56,8 +57,12 @@ type lease struct {
 	coll  *mongo.Collection
 	owner string
 	ttl   time.Duration
-	stop  context.CancelFunc
-	done  chan struct{}
+	log   *slog.Logger
+	// extend sets expires_at on the lease if this owner still holds it
+	// (newLease: an UpdateOne on coll; tests slow it down).
+	extend func(ctx context.Context, expiresAt time.Time) (*mongo.UpdateResult, error)
+	stop   context.CancelFunc
+	done   chan struct{}
 }
 
 func newOwner() string {
@@ -67,10 +72,20 @@ func newOwner() string {
 	return fmt.Sprintf("%s/%d/%s", h, os.Getpid(), hex.EncodeToString(b[:]))
 }
 
-// acquireLease waits up to timeout for the lease, then keeps renewing it
-// until release. If a renewal finds the lease lost, lost is called.
-func acquireLease(ctx context.Context, db *mongo.Database, ttl, timeout time.Duration, waiting func(holder string), lost func(error)) (*lease, error) {
-	l := &lease{coll: db.Collection(LeaseCollection), owner: newOwner(), ttl: ttl}
+// newLease returns the lease of db for a new owner (not yet acquired).
+func newLease(db *mongo.Database, ttl time.Duration, log *slog.Logger) *lease {
+	l := &lease{coll: db.Collection(LeaseCollection), owner: newOwner(), ttl: ttl, log: log}
+	l.extend = func(ctx context.Context, expiresAt time.Time) (*mongo.UpdateResult, error) {
+		return l.coll.UpdateOne(ctx, bson.M{"_id": leaseID, "owner": l.owner},
+			bson.M{"$set": bson.M{"expires_at": expiresAt}})
+	}
+	return l
+}
+
+// acquire waits up to timeout for the lease, then keeps renewing it until
+// release. If a renewal finds the lease lost, lost is called.
+func (l *lease) acquire(ctx context.Context, timeout time.Duration, waiting func(holder string), lost func(error)) error {
+	ttl := l.ttl
 	deadline := time.Now().Add(timeout)
 	told := false
 	retry := time.NewTicker(ttl / 4)
@@ -78,7 +93,7 @@ func acquireLease(ctx context.Context, db *mongo.Database, ttl, timeout time.Dur
 	for {
 		holder, err := l.try(ctx)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if holder == "" {
 			break
@@ -88,11 +103,11 @@ func acquireLease(ctx context.Context, db *mongo.Database, ttl, timeout time.Dur
 			told = true
 		}
 		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("%w on another host (Mongo lease %s held by %s for more than %s)", ErrLocked, LeaseCollection, holder, timeout)
+			return fmt.Errorf("%w on another host (Mongo lease %s held by %s for more than %s)", ErrLocked, LeaseCollection, holder, timeout)
 		}
 		select {
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return ctx.Err()
 		case <-retry.C:
 		}
 	}
@@ -100,7 +115,7 @@ func acquireLease(ctx context.Context, db *mongo.Database, ttl, timeout time.Dur
 	l.stop = cancel
 	l.done = make(chan struct{})
 	go l.renew(rctx, lost)
-	return l, nil
+	return nil
 }
 
 // try takes the lease if it is free, expired or ours; it returns the current
@@ -151,30 +166,49 @@ func (l *lease) try(ctx context.Context) (string, error) {
 	return cur.Owner, nil
 }
 
+// renew extends the lease every ttl/3. A slow or failed renewal is retried
+// while the lease is still ours by its own clock (the last successful
+// renewal plus ttl); only a lease that is taken over, or that expired
+// without a renewal getting through, is reported lost. A database that is
+// busy with the step's own writes (FerretDB on SQLite has one writer) must
+// not cancel the step it is busy with.
 func (l *lease) renew(ctx context.Context, lost func(error)) {
 	defer close(l.done)
 	t := time.NewTicker(l.ttl / 3)
 	defer t.Stop()
+	valid := time.Now().Add(l.ttl) // the lease was written at acquire time
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		cctx, cancel := context.WithTimeout(ctx, l.ttl/3)
-		res, err := l.coll.UpdateOne(cctx, bson.M{"_id": leaseID, "owner": l.owner},
-			bson.M{"$set": bson.M{"expires_at": time.Now().UTC().Add(l.ttl)}})
+		sent := time.Now()
+		cctx, cancel := context.WithDeadline(ctx, valid)
+		res, err := l.extend(cctx, sent.UTC().Add(l.ttl))
 		cancel()
 		if ctx.Err() != nil {
 			return
 		}
-		if err == nil && res.MatchedCount == 0 {
+		switch {
+		case err == nil && res.MatchedCount == 0:
 			err = errors.New("the upgrade lease was taken over by another host (renewal too late)")
+		case err == nil:
+			valid = sent.Add(l.ttl)
+			if took := time.Since(sent); took > l.ttl/3 {
+				l.log.Warn("upgrade lease renewal slow (the database is busy); the lease is kept",
+					"took", took.Round(time.Millisecond), "ttl", l.ttl)
+			}
+			continue
+		case time.Now().Before(valid):
+			l.log.Warn("upgrade lease renewal failed; retrying while the lease is still ours",
+				"took", time.Since(sent).Round(time.Millisecond), "valid-for", time.Until(valid).Round(time.Millisecond), "err", err)
+			continue // still ours: try again at the next tick
 		}
-		if err != nil && lost != nil {
+		if lost != nil {
 			lost(fmt.Errorf("renew upgrade lease: %w", err))
-			return
 		}
+		return
 	}
 }
 
@@ -182,6 +216,10 @@ func (l *lease) renew(ctx context.Context, lost func(error)) {
 func (l *lease) release(ctx context.Context) error {
 	l.stop()
 	<-l.done
+	// Bounded: a lease that cannot be deleted expires by itself after ttl,
+	// so waiting longer than that for the database gains nothing.
+	ctx, cancel := context.WithTimeout(ctx, l.ttl)
+	defer cancel()
 	_, err := l.coll.DeleteOne(ctx, bson.M{"_id": leaseID, "owner": l.owner})
 	if err != nil {
 		return fmt.Errorf("release upgrade lease: %w", err)

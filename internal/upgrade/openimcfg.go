@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/openim-supervisor/openim-supervisor/internal/openimconf"
 )
 
 // The parts of OpenIM's own config files the migrations read. OpenIM 3.7+
@@ -54,68 +54,46 @@ type oldConf struct {
 // errNotConfigured says a component's config file does not exist.
 var errNotConfigured = errors.New("not configured")
 
-// readComponent reads <dir>/<name>.yml into out, applying OpenIM's
-// environment overrides (IMENV_<NAME>_<KEY>, only for keys present in the
-// file, lists comma-separated) from env, then from the process environment.
+// readComponent reads <dir>/<name>.yml into out (*MongoConf or *RedisConf)
+// through internal/openimconf, as OpenIM 3.8.3 reads it: IMENV_<NAME>_<KEY>
+// overrides from env (the supervisor's env file), then from the process
+// environment, only for keys present in the file, lists comma-separated.
+// Redis: the database is OpenIM 3.8.3's `storage`, else the `db` key that
+// OpenIM up to 3.7 read (where the data to migrate was written).
 func readComponent(dir, name string, env map[string]string, out any) (string, error) {
 	p := filepath.Join(dir, name+".yml")
-	b, err := os.ReadFile(p)
-	if errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(p); errors.Is(err, os.ErrNotExist) {
 		return p, fmt.Errorf("%s: %w", p, errNotConfigured)
 	}
+	d, err := openimconf.Load(dir, openimconf.Options{Env: env})
 	if err != nil {
 		return p, fmt.Errorf("read %s: %w", p, err)
 	}
-	var m map[string]any
-	if err := yaml.Unmarshal(b, &m); err != nil {
-		return p, fmt.Errorf("parse %s: %w", p, err)
-	}
-	prefix := "IMENV_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_")) + "_"
-	for k, v := range m {
-		ev, ok := lookupEnv(env, prefix+strings.ToUpper(k))
-		if !ok {
-			continue
+	switch o := out.(type) {
+	case *MongoConf:
+		var m openimconf.Mongo
+		if err := d.Decode(name+".yml", &m); err != nil {
+			return p, err
 		}
-		switch v.(type) {
-		case []any:
-			var list []any
-			for _, s := range strings.Split(ev, ",") {
-				if s = strings.TrimSpace(s); s != "" {
-					list = append(list, s)
-				}
-			}
-			m[k] = list
-		case bool:
-			bv, err := strconv.ParseBool(ev)
-			if err != nil {
-				return p, fmt.Errorf("%s%s: %q is not a boolean", prefix, strings.ToUpper(k), ev)
-			}
-			m[k] = bv
-		case int:
-			n, err := strconv.Atoi(ev)
-			if err != nil {
-				return p, fmt.Errorf("%s%s: %q is not a number", prefix, strings.ToUpper(k), ev)
-			}
-			m[k] = n
-		default:
-			m[k] = ev
+		*o = MongoConf{URI: m.URI, Address: m.Address, Database: m.Database, Username: m.Username,
+			Password: m.Password, AuthSource: m.AuthSource, MaxPoolSize: m.MaxPoolSize}
+	case *RedisConf:
+		var r struct {
+			openimconf.Redis `mapstructure:",squash"`
+			LegacyDB         int `mapstructure:"db"`
 		}
-	}
-	b, err = yaml.Marshal(m)
-	if err == nil {
-		err = yaml.Unmarshal(b, out)
-	}
-	if err != nil {
-		return p, fmt.Errorf("decode %s: %w", p, err)
+		if err := d.Decode(name+".yml", &r); err != nil {
+			return p, err
+		}
+		db := r.DB
+		if db == 0 {
+			db = r.LegacyDB
+		}
+		*o = RedisConf{Address: r.Address, Username: r.Username, Password: r.Password, ClusterMode: r.ClusterMode, DB: db}
+	default:
+		return p, fmt.Errorf("readComponent: cannot read into %T", out)
 	}
 	return p, nil
-}
-
-func lookupEnv(env map[string]string, k string) (string, bool) {
-	if v, ok := env[k]; ok {
-		return v, true
-	}
-	return os.LookupEnv(k)
 }
 
 // readOldConfig reads OpenIM 3.4's config.yaml.

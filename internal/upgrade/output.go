@@ -36,25 +36,33 @@ func printPlan(w io.Writer, p *Plan) {
 		fmt.Fprintln(w, "Plan: nothing to do.")
 		return
 	}
-	fmt.Fprintf(w, "MySQL DATETIME values are read in time zone %s.\n", p.Zone)
+	for _, s := range p.Steps {
+		if s.Needs.Has(migrations.MySQL) {
+			fmt.Fprintf(w, "MySQL DATETIME values are read in time zone %s.\n", p.Zone)
+			break
+		}
+	}
 	fmt.Fprintf(w, "Plan (%d steps, in order):\n", len(p.Steps))
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "  #\tSTEP\tNEEDS\tDESCRIPTION")
+	fmt.Fprintln(tw, "  #\tSTEP\tKIND\tNEEDS\tDESCRIPTION")
 	for i, s := range p.Steps {
 		desc := s.Description
 		if e, ok := p.Estimates[s.ID()]; ok {
 			desc += " [" + e + "]"
 		}
-		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\n", i+1, s.ID(), s.Needs, desc)
+		if s.ID() == p.Dirty {
+			desc += " (an earlier run did not finish it: it resumes)"
+		}
+		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\n", i+1, s.ID(), s.Kind, s.Needs, desc)
 	}
 	_ = tw.Flush()
 }
 
-func confirm(in io.Reader, out io.Writer) bool {
+func confirm(in io.Reader, out io.Writer, question string) bool {
 	if in == nil {
 		return false
 	}
-	fmt.Fprint(out, "Run this plan? [y/N] ")
+	fmt.Fprint(out, question+" [y/N] ")
 	line, _ := bufio.NewReader(in).ReadString('\n')
 	a := strings.ToLower(strings.TrimSpace(line))
 	return a == "y" || a == "yes"
@@ -67,11 +75,11 @@ func printSummary(w io.Writer, r *Result) {
 	}
 	fmt.Fprintln(w, "Summary:")
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "  STEP\tRESULT\tTABLE\tTARGET\tSOURCE\tWRITTEN\tIN TARGET\tCONFLICTS\tNOT NEWER\tTOOK")
+	fmt.Fprintln(tw, "  STEP\tRESULT\tTABLE\tTARGET\tSOURCE\tWRITTEN\tIN TARGET\tCONFLICTS\tEXTRA\tNOT NEWER\tTOOK")
 	for _, rec := range r.Records {
 		took := rec.End.Sub(rec.Start).Round(time.Millisecond)
 		if len(rec.Counts) == 0 {
-			fmt.Fprintf(tw, "  %s\t%s\t-\t-\t-\t-\t-\t-\t-\t%s\n", rec.Step, rec.Result, took)
+			fmt.Fprintf(tw, "  %s\t%s\t-\t-\t-\t-\t-\t-\t-\t-\t%s\n", rec.Step, rec.Result, took)
 			continue
 		}
 		for i, c := range rec.Counts {
@@ -79,8 +87,8 @@ func printSummary(w io.Writer, r *Result) {
 			if i > 0 {
 				step, res, tk = "", "", ""
 			}
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\n", step, res, c.Table, c.Target,
-				c.Source, c.Written, c.InTarget, c.Conflicts, c.Skipped, tk)
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", step, res, c.Table, c.Target,
+				c.Source, c.Written, c.InTarget, c.Conflicts, c.Extra, c.Skipped, tk)
 		}
 	}
 	_ = tw.Flush()

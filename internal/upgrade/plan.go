@@ -6,15 +6,12 @@
 package upgrade
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	version "github.com/hashicorp/go-version"
 
-	"github.com/openim-supervisor/openim-supervisor/internal/config"
 	"github.com/openim-supervisor/openim-supervisor/migrations"
 )
 
@@ -67,6 +64,7 @@ const (
 	SourceState   Source = "state record"
 	SourceMarkers Source = "OpenIM markers in MongoDB"
 	SourceFlag    Source = "--from"
+	SourceFresh   Source = "empty databases (a fresh install)"
 )
 
 // Plan is what an upgrade would do.
@@ -78,6 +76,9 @@ type Plan struct {
 	Zone       *time.Location
 	// Estimates holds, per step ID, the cheap estimate (or why there is none).
 	Estimates map[string]string
+	// Dirty is the step an earlier run started and did not finish (it
+	// resumes), "" when none.
+	Dirty string
 }
 
 // Needs is the union of the backends of the plan's steps.
@@ -126,67 +127,6 @@ func checkSource(from, to, binary *version.Version, src Source) error {
 	}
 	if from.GreaterThan(to) {
 		return &RefusedError{Msg: fmt.Sprintf("the data is at OpenIM %s (%s), newer than the target %s: a downgrade", from, src, to)}
-	}
-	return nil
-}
-
-// pending returns the steps with from < version <= to that are not done.
-func pending(all []migrations.Step, from, to *version.Version, st *State) []migrations.Step {
-	var out []migrations.Step
-	for _, s := range all {
-		v := mustVersion(s.Version)
-		if v.LessThanOrEqual(from) || v.GreaterThan(to) {
-			continue
-		}
-		if st != nil && slices.Contains(st.Done, s.ID()) {
-			continue
-		}
-		out = append(out, s)
-	}
-	return out
-}
-
-// Check is the version gate `run` calls at start. It reads only the local
-// state record (no network): it refuses when the recorded data version is
-// newer than openimVersion (a downgrade) or when steps up to openimVersion
-// are pending. With no state record (a fresh install) it passes.
-func Check(ctx context.Context, cfg *config.Config, openimVersion string) error {
-	return CheckStateDir(ctx, cfg.Paths.StateDir, openimVersion)
-}
-
-// CheckStateDir is Check for a state directory.
-func CheckStateDir(ctx context.Context, stateDir string, openimVersion string) error {
-	return checkSteps(ctx, stateDir, openimVersion, migrations.All())
-}
-
-func checkSteps(ctx context.Context, stateDir string, openimVersion string, steps []migrations.Step) error {
-	_ = ctx // reads only a local file; kept for the blocking-call convention
-	st, ok, err := LoadState(stateDir)
-	if err != nil {
-		return err
-	}
-	if !ok || st.DataVersion == "" {
-		return nil
-	}
-	binary, err := ParseVersion(openimVersion)
-	if err != nil {
-		return fmt.Errorf("binary's OpenIM version: %w", err)
-	}
-	data, err := ParseVersion(st.DataVersion)
-	if err != nil {
-		return fmt.Errorf("%s: data_version: %w", StatePath(stateDir), err)
-	}
-	if data.GreaterThan(binary) {
-		return &RefusedError{Msg: fmt.Sprintf("the data is at OpenIM %s (%s) but this binary ships %s: a downgrade; "+
-			"reinstall the newer package or restore the pre-upgrade backup", data, StatePath(stateDir), binary)}
-	}
-	p := pending(steps, data, binary, st)
-	if len(p) > 0 {
-		ids := make([]string, len(p))
-		for i, s := range p {
-			ids[i] = s.ID()
-		}
-		return fmt.Errorf("%w (data at %s, binary %s: %v); run `openim-supervisor upgrade` first", ErrPending, data, binary, ids)
 	}
 	return nil
 }

@@ -12,25 +12,38 @@ import (
 	"github.com/openim-supervisor/openim-supervisor/migrations"
 )
 
-func stepIDs(steps []migrations.Step) string {
-	ids := make([]string, len(steps))
+func ids(steps []migrations.Step) string {
+	out := make([]string, len(steps))
 	for i, s := range steps {
-		ids[i] = s.ID()
+		out[i] = s.ID()
 	}
-	return strings.Join(ids, ",")
+	return strings.Join(out, ",")
+}
+
+func source(steps ...migrations.Step) []migrations.Source {
+	return []migrations.Source{migrations.NewSource("test", steps...)}
+}
+
+func checkState(t *testing.T, state, binary string, steps ...migrations.Step) error {
+	t.Helper()
+	o := Options{OpenIMVersion: binary, StateDir: state, OpenIMConfigDir: t.TempDir()}
+	if steps != nil {
+		o.Sources = source(steps...)
+	}
+	return Check(context.Background(), o)
 }
 
 // TestPlan: the plan for each supported source, with nothing configured
 // (estimates fail softly; nothing is changed).
 func TestPlan(t *testing.T) {
 	t.Parallel()
-	all := "3.5.0/mongo-indexes,3.5.0/mysql-to-mongo,3.8.0/seq-indexes,3.8.0/redis-seq-to-mongo"
+	all := "3.5.0/indexes,3.5.0/mysql-to-mongo,3.8.0/indexes,3.8.0/redis-seq-to-mongo,3.8.3/indexes,3.8.3/log-app-framework"
 	cases := []struct{ from, want string }{
 		{"3.4.2", all},
 		{"v3.4.0", all},
-		{"3.5.0", "3.8.0/seq-indexes,3.8.0/redis-seq-to-mongo"},
-		{"3.7.1-1", "3.8.0/seq-indexes,3.8.0/redis-seq-to-mongo"},
-		{"3.7.0", "3.8.0/seq-indexes,3.8.0/redis-seq-to-mongo"},
+		{"3.5.0", "3.8.0/indexes,3.8.0/redis-seq-to-mongo,3.8.3/indexes,3.8.3/log-app-framework"},
+		{"3.7.1-1", "3.8.0/indexes,3.8.0/redis-seq-to-mongo,3.8.3/indexes,3.8.3/log-app-framework"},
+		{"3.7.0", "3.8.0/indexes,3.8.0/redis-seq-to-mongo,3.8.3/indexes,3.8.3/log-app-framework"},
 		{"3.8.3", ""},
 		{"3.8.3-patch.16", ""},
 	}
@@ -42,14 +55,16 @@ func TestPlan(t *testing.T) {
 		if err != nil {
 			t.Fatalf("--from %s: %v", c.from, err)
 		}
-		if got := stepIDs(res.Plan.Steps); got != c.want {
+		if got := ids(res.Plan.Steps); got != c.want {
 			t.Errorf("--from %s: plan %q, want %q", c.from, got, c.want)
 		}
 		if c.want == "" && !strings.Contains(out.String(), "nothing to do") {
 			t.Errorf("--from %s: output does not say nothing to do:\n%s", c.from, out.String())
 		}
-		if c.want != "" && !strings.Contains(out.String(), "time zone UTC") {
-			t.Errorf("--from %s: plan does not name the time zone:\n%s", c.from, out.String())
+		// The MySQL time-zone line belongs to plans that read MySQL (the 3.5.0 step) only.
+		readsMySQL := strings.Contains(c.want, "3.5.0/mysql-to-mongo")
+		if got := strings.Contains(out.String(), "time zone UTC"); got != readsMySQL {
+			t.Errorf("--from %s: plan names the MySQL time zone = %v, want %v:\n%s", c.from, got, readsMySQL, out.String())
 		}
 		if _, err := os.Stat(StatePath(state)); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("--from %s: --plan wrote a state record", c.from)
@@ -90,7 +105,7 @@ func TestRefusals(t *testing.T) {
 func TestCheck(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	if err := CheckStateDir(context.Background(), dir, "3.8.3"); err != nil {
+	if err := checkState(t, dir, "3.8.3"); err != nil {
 		t.Fatalf("fresh install: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "upgrade")); !errors.Is(err, os.ErrNotExist) {
@@ -104,15 +119,16 @@ func TestCheck(t *testing.T) {
 		{"3.8.3", nil, ""},
 		{"3.9.0", nil, "refused"},
 		{"3.7.1", nil, "pending"},
-		{"3.7.1", []string{"3.8.0/seq-indexes"}, "pending"},
-		{"3.7.1", []string{"3.8.0/seq-indexes", "3.8.0/redis-seq-to-mongo"}, ""},
-		{"3.8.0", nil, ""},
+		{"3.7.1", []string{"3.8.0/indexes"}, "pending"},
+		{"3.7.1", []string{"3.8.0/indexes", "3.8.0/redis-seq-to-mongo", "3.8.3/indexes", "3.8.3/log-app-framework"}, ""},
+		{"3.8.0", nil, "pending"},
+		{"3.8.0", []string{"3.8.3/indexes", "3.8.3/log-app-framework"}, ""},
 	} {
 		st := &State{DataVersion: c.data, Done: c.done}
 		if err := st.Save(dir); err != nil {
 			t.Fatal(err)
 		}
-		err := CheckStateDir(context.Background(), dir, "3.8.3")
+		err := checkState(t, dir, "3.8.3")
 		var re *RefusedError
 		switch c.want {
 		case "":
@@ -139,7 +155,7 @@ func TestNoDatabaseStep(t *testing.T) {
 	state := t.TempDir()
 	fail := true
 	runs := 0
-	steps := []migrations.Step{{Version: "3.8.4", Name: "local", Description: "no database",
+	steps := []migrations.Step{{Version: "3.8.4", Name: "local", Kind: migrations.KindTest, Description: "no database",
 		Run: func(context.Context, *migrations.Env) (migrations.Counts, error) {
 			runs++
 			if fail {
@@ -148,13 +164,13 @@ func TestNoDatabaseStep(t *testing.T) {
 			return migrations.Counts{{Table: "x", Source: 1, Written: 1, InTarget: 1}}, nil
 		}}}
 	o := Options{OpenIMVersion: "3.8.4", From: "3.8.3-1", Yes: true, StateDir: state,
-		OpenIMConfigDir: filepath.Join(t.TempDir(), "absent"), Steps: steps}
+		OpenIMConfigDir: filepath.Join(t.TempDir(), "absent"), Sources: source(steps...)}
 	_, err := Run(context.Background(), o)
 	var se *StepError
 	if !errors.As(err, &se) || !strings.Contains(err.Error(), "re-run") || !strings.Contains(err.Error(), "upgrade.log") {
 		t.Fatalf("failing step: %v", err)
 	}
-	if err := checkSteps(context.Background(), state, "3.8.4", steps); !errors.Is(err, ErrPending) {
+	if err := checkState(t, state, "3.8.4", steps...); !errors.Is(err, ErrPending) {
 		t.Fatalf("Check after failed step: %v", err)
 	}
 	fail = false
@@ -175,10 +191,10 @@ func TestNoDatabaseStep(t *testing.T) {
 	if st.DataVersion != "3.8.4" || len(st.History) != 2 || st.History[0].Result != ResultFailed || st.History[1].Result != ResultDone {
 		t.Errorf("state: %+v", st)
 	}
-	if err := CheckStateDir(context.Background(), state, "3.8.4"); err != nil {
+	if err := checkState(t, state, "3.8.4", steps...); err != nil {
 		t.Errorf("Check after upgrade: %v", err)
 	}
-	if err := CheckStateDir(context.Background(), state, "3.8.3"); err == nil {
+	if err := checkState(t, state, "3.8.3", steps...); err == nil {
 		t.Errorf("Check with an older binary passed")
 	}
 }

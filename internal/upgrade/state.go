@@ -21,6 +21,10 @@ type State struct {
 	DataVersion string `json:"data_version"`
 	// Done lists the IDs of steps done since DataVersion was last raised.
 	Done []string `json:"done,omitempty"`
+	// Dirty is the step that started and has not finished (killed or
+	// failed): golang-migrate's dirty flag. Our steps resume, so a dirty
+	// step is run again, not refused; the plan says so.
+	Dirty string `json:"dirty,omitempty"`
 	// Backups lists backup directories made by upgrades.
 	Backups []string `json:"backups,omitempty"`
 	// History is one entry per step attempt, oldest first.
@@ -107,5 +111,8 @@ func (s *State) isDone(id string) bool { return slices.Contains(s.Done, id) }
 func (s *State) markDone(id string) {
 	if !s.isDone(id) {
 		s.Done = append(s.Done, id)
+	}
+	if s.Dirty == id {
+		s.Dirty = ""
 	}
 }
