@@ -37,6 +37,7 @@ type result struct {
 	p50, p95 time.Duration
 	kills    int
 	pssKiB   int64
+	guardKiB int64         // of pssKiB, the guardian's (openim-supervisor)
 	idle     time.Duration // CPU over the idle window (only at idleN)
 	idleDone bool
 	stop     time.Duration
@@ -53,7 +54,7 @@ func main() {
 func run(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("supervision", flag.ContinueOnError)
 	ns := fs.String("n", "10,100,1000", "child counts")
-	peersFlag := fs.String("peers", "openim-supervisor,runit,s6,supervisord", "peers to run")
+	peersFlag := fs.String("peers", "openim-supervisor,openim-supervisor-1xN,runit,s6,supervisord", "peers to run")
 	kills := fs.Int("kills", 50, "SIGKILLs per peer and N for the restart latency")
 	idle := fs.Duration("idle", 20*time.Second, "idle CPU window (at -idle-n)")
 	idleN := fs.Int("idle-n", 100, "N at which idle CPU is measured")
@@ -61,6 +62,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	bin := fs.String("openim-supervisor", "bin/openim-supervisor", "openim-supervisor binary")
 	work := fs.String("dir", "", "work dir (default: a temp dir)")
 	md := fs.String("markdown", "", "also write the table as markdown to this file")
+	floodChild := fs.String("flood", "", "flood child program (see flood.go); empty: no flood benchmark")
+	floodMiB := fs.Int64("flood-mib", 50, "MiB each of the 4 flooding children writes")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -87,7 +90,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		}
 		counts = append(counts, n)
 	}
-	all := map[string]peer{"openim-supervisor": openim{bin: binAbs}, "runit": runit{}, "s6": s6{}, "supervisord": supervisord{}}
+	all := map[string]peer{"openim-supervisor": openim{bin: binAbs}, "openim-supervisor-1xN": openim{bin: binAbs, oneProgram: true},
+		"runit": runit{}, "s6": s6{}, "supervisord": supervisord{}}
 	var peers []peer
 	for _, p := range strings.Split(*peersFlag, ",") {
 		pe, ok := all[strings.TrimSpace(p)]
@@ -127,6 +131,36 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		}
 	}
 	table := render(results, peers, counts, *idleN, *idle)
+	if g, err := guardianStart(binAbs, 20); err == nil {
+		table += fmt.Sprintf("\nThe guardian's start (openim-supervisor re-executed until it listens), median of 20: %.1f ms\n", ms(g))
+	} else {
+		fmt.Fprintln(os.Stderr, "guardian start:", err)
+	}
+	if *floodChild != "" {
+		floodAbs, err := filepath.Abs(*floodChild)
+		if err != nil {
+			return err
+		}
+		var frs []floodResult
+		for _, p := range peers {
+			f, ok := p.(flooder)
+			if !ok || p.name() == "openim-supervisor (1 program x N)" {
+				continue
+			}
+			fmt.Fprintf(os.Stderr, "== flood %s\n", p.name())
+			r := measureFlood(ctx, f, filepath.Join(dir, "flood-"+strings.Fields(p.name())[0]), floodAbs, *floodMiB<<20)
+			if r.err != nil {
+				fmt.Fprintf(os.Stderr, "   %v\n", r.err)
+			} else {
+				fmt.Fprintf(os.Stderr, "   drained %v lines %d/%d restarts %v\n", r.drained, r.lines, r.want, r.lat)
+			}
+			frs = append(frs, r)
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+		}
+		table += renderFlood(frs, *floodMiB<<20)
+	}
 	fmt.Fprint(out, table)
 	if *md != "" {
 		return os.WriteFile(*md, []byte(table), 0o644)
@@ -197,7 +231,11 @@ func measure(ctx context.Context, p peer, dir string, n int, child string, kills
 	time.Sleep(2 * time.Second)
 	tr = sc.scan(root)
 	for _, s := range tr.supervisors {
-		r.pssKiB += pss(s)
+		v := pss(s)
+		r.pssKiB += v
+		if isGuardian(s) {
+			r.guardKiB += v
+		}
 	}
 	if doIdle {
 		before := sumCPU(tr.supervisors)

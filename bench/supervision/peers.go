@@ -92,16 +92,42 @@ func (supervisord) stopAll(ctx context.Context, dir string, root *os.Process) er
 	return root.Signal(syscall.SIGTERM)
 }
 
-// openim: openim-supervisor run with one process `standin`, N instances.
-type openim struct{ bin string }
+// openim: openim-supervisor run with the shipped defaults (nothing in the
+// config but the paths and the process list): N programs of one instance
+// each (what users run: many services), or with oneProgram one program with
+// N instances.
+type openim struct {
+	bin        string
+	oneProgram bool
+}
 
-func (openim) name() string { return "openim-supervisor" }
-func (openim) setup(dir string, n int, child string) error {
+func (o openim) name() string {
+	if o.oneProgram {
+		return "openim-supervisor (1 program x N)"
+	}
+	return "openim-supervisor"
+}
+
+func (o openim) setup(dir string, n int, child string) error {
 	for _, d := range []string{"bin", "conf", "logs", "run", "state"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
 			return err
 		}
 	}
+	var procs strings.Builder
+	if o.oneProgram {
+		fmt.Fprintf(&procs, "  - name: standin\n    command: %s\n    instances: %d\n", child, n)
+	} else {
+		for i := 0; i < n; i++ {
+			fmt.Fprintf(&procs, "  - name: c%d\n    command: %s\n", i, child)
+		}
+	}
+	return writeOpenIMConfig(dir, procs.String())
+}
+
+// writeOpenIMConfig writes dir/config.yaml: paths under dir, no pre-start
+// tools, the given processes, every other setting at its default.
+func writeOpenIMConfig(dir, processes string) error {
 	cfg := fmt.Sprintf(`version: 2
 paths:
   binDir: %[1]s/bin
@@ -109,23 +135,12 @@ paths:
   logDir: %[1]s/logs
   runtimeDir: %[1]s/run
   stateDir: %[1]s/state
-defaults:
-  restart: always
-  stopTimeout: 10s
-  ready:
-    after: 0s
-  backoff:
-    stableAfter: 1s
 preStart: []
 processes:
-  - name: standin
-    command: %[2]s
-    instances: %[3]d
-log:
-  target: file
-`, dir, child, n)
+%[2]s`, dir, processes)
 	return os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(cfg), 0o644)
 }
+
 func (o openim) command(dir string, _ int) *exec.Cmd {
 	return exec.Command(o.bin, "run", "--config", filepath.Join(dir, "config.yaml"))
 }

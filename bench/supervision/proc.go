@@ -123,3 +123,10 @@ func (s *scanner) scan(root int) tree {
 }
 
 func (s *scanner) forget(pid int) { delete(s.isChild, pid) }
+
+// isGuardian reports whether pid is openim-supervisor's guardian (the
+// binary re-executed with OPENIM_SUPERVISOR_GUARDIAN=1, argv "-test.run=^$").
+func isGuardian(pid int) bool {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	return bytes.Contains(b, []byte("\x00-test.run=^$"))
+}

@@ -51,6 +51,7 @@ func render(rs []result, peers []peer, counts []int, idleN int, idle time.Durati
 		{"restart p50", func(r *result) (float64, bool) { return ms(r.p50), r.kills > 0 }, "ms", 0},
 		{"restart p95", func(r *result) (float64, bool) { return ms(r.p95), r.kills > 0 }, "ms", 0},
 		{"memory (PSS)", func(r *result) (float64, bool) { return float64(r.pssKiB) / 1024, r.pssKiB > 0 }, "MiB", 0},
+		{"of it the guardian", func(r *result) (float64, bool) { return float64(r.guardKiB) / 1024, r.guardKiB > 0 }, "MiB", 0},
 		{"idle CPU / " + idle.String(), func(r *result) (float64, bool) { return ms(r.idle), r.idleDone }, "ms", idleN},
 		{"stop-all", func(r *result) (float64, bool) { return ms(r.stop), r.stop > 0 }, "ms", 0},
 	}

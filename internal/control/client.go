@@ -59,6 +59,14 @@ func (c *Client) dial(ctx context.Context) (net.Conn, error) {
 // Do sends one request and returns the server's answer. A server-side
 // failure is returned as *RemoteError.
 func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
+	req.Progress = false
+	return c.DoProgress(ctx, req, nil)
+}
+
+// DoProgress is Do that asks for progress (when progress is not nil) and
+// calls progress for each step the server reports before its answer.
+func (c *Client) DoProgress(ctx context.Context, req Request, progress func(Progress)) (*Response, error) {
+	req.Progress = progress != nil
 	conn, err := c.dial(ctx)
 	if err != nil {
 		return nil, err
@@ -67,14 +75,23 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 	if err := json.NewEncoder(conn).Encode(req); err != nil {
 		return nil, c.ioErr(ctx, "send request", err)
 	}
-	var resp Response
-	if err := json.NewDecoder(bufio.NewReader(conn)).Decode(&resp); err != nil {
-		return nil, c.ioErr(ctx, "read answer", err)
+	dec := json.NewDecoder(bufio.NewReader(conn))
+	for {
+		var resp Response
+		if err := dec.Decode(&resp); err != nil {
+			return nil, c.ioErr(ctx, "read answer", err)
+		}
+		if resp.Progress != nil {
+			if progress != nil {
+				progress(*resp.Progress)
+			}
+			continue
+		}
+		if resp.Error != "" {
+			return &resp, &RemoteError{Code: resp.Code, Msg: resp.Error}
+		}
+		return &resp, nil
 	}
-	if resp.Error != "" {
-		return &resp, &RemoteError{Code: resp.Code, Msg: resp.Error}
-	}
-	return &resp, nil
 }
 
 func (c *Client) ioErr(ctx context.Context, what string, err error) error {
@@ -93,9 +110,10 @@ func (c *Client) Ping(ctx context.Context) error {
 	return err
 }
 
-// Status returns the supervisor's status.
-func (c *Client) Status(ctx context.Context) (*StatusReply, error) {
-	resp, err := c.Do(ctx, Request{Op: OpStatus})
+// Status returns the supervisor's status: of the instances targets select
+// (all, NAME, NAME:INDEX, globs), or of every instance when none are given.
+func (c *Client) Status(ctx context.Context, targets ...string) (*StatusReply, error) {
+	resp, err := c.Do(ctx, Request{Op: OpStatus, Targets: targets})
 	if err != nil {
 		return nil, err
 	}
@@ -105,9 +123,15 @@ func (c *Client) Status(ctx context.Context) (*StatusReply, error) {
 	return resp.Status, nil
 }
 
-// Reload asks the supervisor to re-read its config file.
+// Reload asks the supervisor to re-read its config file (changed instances
+// restart one at a time).
 func (c *Client) Reload(ctx context.Context) (*supervisor.ReloadResult, error) {
-	resp, err := c.Do(ctx, Request{Op: OpReload})
+	return c.ReloadWith(ctx, false)
+}
+
+// ReloadWith is Reload; allAtOnce restarts the changed instances together.
+func (c *Client) ReloadWith(ctx context.Context, allAtOnce bool) (*supervisor.ReloadResult, error) {
+	resp, err := c.Do(ctx, Request{Op: OpReload, AllAtOnce: allAtOnce})
 	if err != nil {
 		return nil, err
 	}

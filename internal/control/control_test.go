@@ -76,6 +76,9 @@ func (f *fakeBackend) Stop(_ context.Context, t supervisor.Target) error {
 func (f *fakeBackend) Restart(_ context.Context, t supervisor.Target, rolling bool) error {
 	return f.apply(fmt.Sprintf("restart(rolling=%v)", rolling), t, supervisor.StateRunning)
 }
+func (f *fakeBackend) Signal(_ context.Context, t supervisor.Target, sig string) error {
+	return f.apply("signal "+sig, t, supervisor.StateRunning)
+}
 func (f *fakeBackend) Ping(context.Context) error { return nil }
 
 func serve(t *testing.T, srv *Server) (*Client, string) {
@@ -268,7 +271,9 @@ func TestStatusAndTargets(t *testing.T) {
 	if resp.Status == nil || len(resp.Status.Instances) != 4 {
 		t.Errorf("restart answer has no status: %+v", resp)
 	}
-	want := []string{"stop openim-push:1", "restart(rolling=true) openim-push"}
+	// Rolling: the server restarts one instance after the other.
+	want := []string{"stop openim-push:1", "restart(rolling=false) openim-push:0",
+		"restart(rolling=false) openim-push:1", "restart(rolling=false) openim-push:2"}
 	if fmt.Sprint(fb.calls) != fmt.Sprint(want) {
 		t.Errorf("calls = %v, want %v", fb.calls, want)
 	}
@@ -287,7 +292,7 @@ func TestStatusAndTargets(t *testing.T) {
 			t.Errorf("start %q: err = %v, want code %s containing %q", tc.target, err, tc.code, tc.msg)
 		}
 	}
-	if len(fb.calls) != 2 {
+	if len(fb.calls) != 4 {
 		t.Errorf("rejected targets reached the backend: %v", fb.calls)
 	}
 
@@ -319,6 +324,25 @@ func TestReloadErrors(t *testing.T) {
 	var re *RemoteError
 	if !errors.As(err, &re) || re.Code != CodeInvalidConfig || !strings.Contains(re.Msg, "c.yaml:3") {
 		t.Fatalf("invalid reload: err = %v", err)
+	}
+}
+
+func TestReloadAllAtOnceReachesTheBackend(t *testing.T) {
+	t.Parallel()
+	var got []bool
+	c, _ := serve(t, &Server{Backend: newFake(), ReloadWith: func(_ context.Context, o supervisor.ReloadOptions) (supervisor.ReloadResult, error) {
+		got = append(got, o.AllAtOnce)
+		return supervisor.ReloadResult{Rolling: !o.AllAtOnce}, nil
+	}})
+	ctx := tctx(t)
+	if res, err := c.Reload(ctx); err != nil || !res.Rolling {
+		t.Fatalf("reload = %+v, %v", res, err)
+	}
+	if res, err := c.ReloadWith(ctx, true); err != nil || res.Rolling {
+		t.Fatalf("reload --all-at-once = %+v, %v", res, err)
+	}
+	if len(got) != 2 || got[0] || !got[1] {
+		t.Fatalf("backend saw allAtOnce %v", got)
 	}
 }
 

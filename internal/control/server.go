@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -25,6 +24,8 @@ type Backend interface {
 	Start(ctx context.Context, t supervisor.Target) error
 	Stop(ctx context.Context, t supervisor.Target) error
 	Restart(ctx context.Context, t supervisor.Target, rolling bool) error
+	// Signal sends a signal by name (HUP, USR1, ...) to the target's running instances.
+	Signal(ctx context.Context, t supervisor.Target, signal string) error
 	Ping(ctx context.Context) error
 }
 
@@ -48,6 +49,9 @@ type Server struct {
 	Logs LogSource
 	// Reload re-reads the config file and applies it; nil refuses reload.
 	Reload func(ctx context.Context) (supervisor.ReloadResult, error)
+	// ReloadWith, when set, is used instead of Reload and gets the
+	// request's options (all at once or rolling).
+	ReloadWith func(ctx context.Context, o supervisor.ReloadOptions) (supervisor.ReloadResult, error)
 	// Info describes the supervisor in status replies; may be nil.
 	Info   func() SupervisorInfo
 	Logger *slog.Logger
@@ -123,10 +127,10 @@ func (s *Server) handle(ctx context.Context, conn net.Conn) {
 	}()
 
 	switch req.Op {
-	case OpStart, OpStop, OpRestart, OpReload: // operator actions: keep a trace
-		s.logger().Info("control request", "op", req.Op, "target", req.Target, "rolling", req.Rolling)
+	case OpStart, OpStop, OpRestart, OpReload, OpSignal: // operator actions: keep a trace
+		s.logger().Info("control request", "op", req.Op, "targets", req.specs(), "rolling", req.Rolling, "signal", req.Signal)
 	default:
-		s.logger().Debug("control request", "op", req.Op, "target", req.Target)
+		s.logger().Debug("control request", "op", req.Op, "targets", req.specs())
 	}
 	enc := json.NewEncoder(conn)
 	if req.Op == OpLogs {
@@ -135,7 +139,11 @@ func (s *Server) handle(ctx context.Context, conn net.Conn) {
 		}
 		return
 	}
-	resp := s.dispatch(ctx, req)
+	emit := func(Progress) {}
+	if req.Progress {
+		emit = func(p Progress) { _ = enc.Encode(Response{Progress: &p}) }
+	}
+	resp := s.dispatch(ctx, req, emit)
 	_ = enc.Encode(resp)
 }
 
@@ -148,6 +156,10 @@ func errResponse(err error) Response {
 		return Response{Error: re.Msg, Code: re.Code}
 	case errors.Is(err, supervisor.ErrNoSuchTarget):
 		return Response{Error: err.Error(), Code: CodeNotFound}
+	case errors.Is(err, supervisor.ErrBadSignal):
+		return Response{Error: err.Error(), Code: CodeBadRequest}
+	case errors.Is(err, errors.ErrUnsupported):
+		return Response{Error: err.Error(), Code: CodeUnsupported}
 	case errors.Is(err, ErrInvalidConfig):
 		return Response{Error: err.Error(), Code: CodeInvalidConfig}
 	default:
@@ -155,7 +167,7 @@ func errResponse(err error) Response {
 	}
 }
 
-func (s *Server) dispatch(ctx context.Context, req Request) Response {
+func (s *Server) dispatch(ctx context.Context, req Request, emit func(Progress)) Response {
 	switch req.Op {
 	case OpPing:
 		if err := s.Backend.Ping(ctx); err != nil {
@@ -163,29 +175,70 @@ func (s *Server) dispatch(ctx context.Context, req Request) Response {
 		}
 		return Response{}
 	case OpStatus:
-		return Response{Status: s.status()}
-	case OpStart, OpStop, OpRestart:
-		t, err := s.target(req.Target)
+		st := s.status()
+		if specs := req.specs(); len(specs) > 0 {
+			ts, err := selectTargets(specs, st.Instances)
+			if err != nil {
+				return errResponse(err)
+			}
+			keep := st.Instances[:0:0]
+			for _, in := range st.Instances {
+				if selects(ts, in) {
+					keep = append(keep, in)
+				}
+			}
+			st.Instances = keep
+		}
+		return Response{Status: st}
+	case OpStart, OpStop, OpRestart, OpSignal:
+		if req.Op == OpSignal && req.Signal == "" {
+			return errResponse(&RemoteError{Code: CodeBadRequest, Msg: "signal: missing the signal's name (e.g. HUP, USR1)"})
+		}
+		all := s.Backend.Status()
+		ts, err := selectTargets(req.specs(), all)
 		if err != nil {
 			return errResponse(err)
 		}
-		switch req.Op {
-		case OpStart:
-			err = s.Backend.Start(ctx, t)
-		case OpStop:
-			err = s.Backend.Stop(ctx, t)
-		default:
-			err = s.Backend.Restart(ctx, t, req.Rolling)
-		}
-		if err != nil {
-			return errResponse(fmt.Errorf("%s %s: %w", req.Op, t, err))
+		steps := plan(req.Op, req.Rolling, ts, all)
+		for i, t := range steps {
+			p := Progress{Op: req.Op, Target: t.String(), Step: i + 1, Total: len(steps)}
+			emit(p)
+			began := time.Now()
+			switch req.Op {
+			case OpStart:
+				err = s.Backend.Start(ctx, t)
+			case OpStop:
+				err = s.Backend.Stop(ctx, t)
+			case OpSignal:
+				err = s.Backend.Signal(ctx, t, req.Signal)
+			default:
+				err = s.Backend.Restart(ctx, t, false)
+			}
+			p.Done, p.Took = true, time.Since(began)
+			if err != nil {
+				p.Error = err.Error()
+			}
+			emit(p)
+			if err != nil {
+				what := req.Op + " " + t.String()
+				if req.Rolling {
+					what = "rolling restart stopped at " + t.String()
+				}
+				return errResponse(fmt.Errorf("%s: %w", what, err))
+			}
 		}
 		return Response{Status: s.status()}
 	case OpReload:
-		if s.Reload == nil {
+		var res supervisor.ReloadResult
+		var err error
+		switch {
+		case s.ReloadWith != nil:
+			res, err = s.ReloadWith(ctx, supervisor.ReloadOptions{AllAtOnce: req.AllAtOnce})
+		case s.Reload != nil:
+			res, err = s.Reload(ctx)
+		default:
 			return Response{Error: "reload is not available", Code: CodeFailed}
 		}
-		res, err := s.Reload(ctx)
 		if err != nil {
 			return errResponse(err)
 		}
@@ -193,6 +246,32 @@ func (s *Server) dispatch(ctx context.Context, req Request) Response {
 	default:
 		return Response{Error: fmt.Sprintf("unknown operation %q", req.Op), Code: CodeBadRequest}
 	}
+}
+
+// plan splits an operation on targets (config order) into the steps the
+// Backend is called with: start in config order, stop in reverse (each
+// process's instances together), restart process by process, and a rolling
+// restart instance by instance, each ready before the next is touched.
+func plan(op string, rolling bool, ts []supervisor.Target, all []supervisor.InstanceStatus) []supervisor.Target {
+	if op == OpRestart && rolling {
+		var out []supervisor.Target
+		for _, s := range all {
+			if selects(ts, s) {
+				out = append(out, supervisor.Target{Name: s.Name, Index: s.Index})
+			}
+		}
+		return out
+	}
+	if ts[0].All { // the Manager orders all itself (stop in reverse, start in order)
+		return ts[:1]
+	}
+	out := append([]supervisor.Target(nil), ts...)
+	if op == OpStop {
+		for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+			out[i], out[j] = out[j], out[i]
+		}
+	}
+	return out
 }
 
 func (s *Server) status() *StatusReply {
@@ -206,71 +285,20 @@ func (s *Server) status() *StatusReply {
 	return r
 }
 
-// target parses and checks a target against the current process set, so an
-// unknown name is answered with the names that exist.
-func (s *Server) target(spec string) (supervisor.Target, error) {
-	if spec == "" {
-		return supervisor.Target{}, &RemoteError{Code: CodeBadRequest, Msg: "missing target: want all, NAME or NAME:INDEX"}
-	}
-	t, err := supervisor.ParseTarget(spec)
-	if err != nil {
-		return t, &RemoteError{Code: CodeBadRequest, Msg: err.Error()}
-	}
-	if _, err := s.resolve(t); err != nil {
-		return t, err
-	}
-	return t, nil
-}
-
-// resolve returns the IDs of the instances t selects, in config order.
-func (s *Server) resolve(t supervisor.Target) ([]string, error) {
-	all := s.Backend.Status()
-	var ids []string
-	var names []string
-	seen := map[string]bool{}
-	count := 0
-	for _, st := range all {
-		if !seen[st.Name] {
-			seen[st.Name] = true
-			names = append(names, st.Name)
-		}
-		if t.All || st.Name == t.Name {
-			if st.Name == t.Name {
-				count++
-			}
-			if t.All || t.Index < 0 || t.Index == st.Index {
-				ids = append(ids, st.ID())
-			}
-		}
-	}
-	if t.All || len(ids) > 0 {
-		return ids, nil
-	}
-	if count > 0 {
-		return nil, &RemoteError{Code: CodeNotFound,
-			Msg: fmt.Sprintf("%s has no instance %d (instances 0-%d)", t.Name, t.Index, count-1)}
-	}
-	sort.Strings(names)
-	return nil, &RemoteError{Code: CodeNotFound,
-		Msg: fmt.Sprintf("no process named %q (known: %s)", t.Name, strings.Join(names, ", "))}
-}
-
 func (s *Server) logs(ctx context.Context, req Request, enc *json.Encoder) error {
 	if s.Logs == nil {
 		return &RemoteError{Code: CodeFailed, Msg: "logs are not available"}
 	}
-	spec := req.Target
-	if spec == "" {
-		spec = "all"
+	specs := req.specs()
+	if len(specs) == 0 {
+		specs = []string{"all"}
 	}
-	t, err := s.target(spec)
+	all := s.Backend.Status()
+	ts, err := selectTargets(specs, all)
 	if err != nil {
 		return err
 	}
-	ids, err := s.resolve(t)
-	if err != nil {
-		return err
-	}
+	ids := instanceIDs(ts, all)
 	n := req.Lines
 	if n < 0 {
 		n = 0

@@ -25,6 +25,7 @@ const (
 	OpRestart = "restart"
 	OpLogs    = "logs"
 	OpReload  = "reload"
+	OpSignal  = "signal"
 )
 
 // Error codes carried in Response.Code so the CLI can choose its exit code.
@@ -33,25 +34,50 @@ const (
 	CodeNotFound      = "not_found"      // the target names no process or instance
 	CodeInvalidConfig = "invalid_config" // reload: the new config was rejected
 	CodeFailed        = "failed"         // the operation failed
+	CodeUnsupported   = "unsupported"    // not available on the supervisor's OS
 )
 
 // Request is what the client sends, one per connection.
 type Request struct {
-	Op      string `json:"op"`
-	Target  string `json:"target,omitempty"`  // all, NAME or NAME:INDEX
-	Rolling bool   `json:"rolling,omitempty"` // restart one instance at a time
-	Lines   int    `json:"lines,omitempty"`   // logs: recent lines to send first
-	Follow  bool   `json:"follow,omitempty"`  // logs: keep streaming new lines
+	Op string `json:"op"`
+	// Target is one target (all, NAME or NAME:INDEX), as older clients send it.
+	Target string `json:"target,omitempty"`
+	// Targets are all, NAME, NAME:INDEX or globs of names ('openim-rpc-*');
+	// when set, Target is ignored. status with none shows every instance.
+	Targets []string `json:"targets,omitempty"`
+	Rolling bool     `json:"rolling,omitempty"` // restart one instance at a time
+	Lines   int      `json:"lines,omitempty"`   // logs: recent lines to send first
+	Follow  bool     `json:"follow,omitempty"`  // logs: keep streaming new lines
+	Signal  string   `json:"signal,omitempty"`  // signal: the signal's name (HUP, USR1, ...)
+	// AllAtOnce: reload restarts the changed instances together, not one
+	// at a time (supervisor.ReloadOptions).
+	AllAtOnce bool `json:"allAtOnce,omitempty"`
+	// Progress asks start, stop, restart and signal to send a Progress line
+	// before and after each step, ahead of the final answer.
+	Progress bool `json:"progress,omitempty"`
+}
+
+// Progress is one step of start, stop, restart or signal: a process (or,
+// rolling, one instance) that begins or ends its part of the operation.
+type Progress struct {
+	Op     string        `json:"op"`
+	Target string        `json:"target"` // NAME or NAME:INDEX
+	Step   int           `json:"step"`   // 1-based
+	Total  int           `json:"total"`
+	Done   bool          `json:"done,omitempty"` // false: begins; true: ended (see Error)
+	Error  string        `json:"error,omitempty"`
+	Took   time.Duration `json:"took,omitempty"` // when Done
 }
 
 // Response is one line of the server's answer.
 type Response struct {
-	Error  string                   `json:"error,omitempty"`
-	Code   string                   `json:"code,omitempty"`
-	Status *StatusReply             `json:"status,omitempty"`
-	Reload *supervisor.ReloadResult `json:"reload,omitempty"`
-	Line   *LogLine                 `json:"line,omitempty"`
-	End    bool                     `json:"end,omitempty"` // last line of a logs stream
+	Error    string                   `json:"error,omitempty"`
+	Code     string                   `json:"code,omitempty"`
+	Status   *StatusReply             `json:"status,omitempty"`
+	Reload   *supervisor.ReloadResult `json:"reload,omitempty"`
+	Line     *LogLine                 `json:"line,omitempty"`
+	Progress *Progress                `json:"progress,omitempty"` // not the last line: more follow
+	End      bool                     `json:"end,omitempty"`      // last line of a logs stream
 }
 
 // StatusReply is the answer to status and the document `status --json` prints.
@@ -65,7 +91,7 @@ type SupervisorInfo struct {
 	PID       int       `json:"pid"`
 	Version   string    `json:"version,omitempty"`
 	Config    string    `json:"config,omitempty"`
-	StartedAt time.Time `json:"startedAt"`
+	StartedAt time.Time `json:"startedAt,omitzero"`
 	Ready     bool      `json:"ready"` // every instance was ready after start
 }
 

@@ -4,25 +4,27 @@ import (
 	"io"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
-// DefaultQueue is the default number of lines queued per instance before
-// lines are dropped.
-const DefaultQueue = 1024
+// DefaultQueueBytes is how much output an instance may have queued (not yet
+// handed to the sink) before its readers pause.
+const DefaultQueueBytes = 256 << 10
+
+// DefaultStall is how long a full queue waits for the sink to make progress
+// before it drops lines instead of holding the child back.
+const DefaultStall = 5 * time.Second
 
 // Capture moves lines from per-instance queues to one sink. A single
 // dispatcher goroutine, started on demand and ended when every queue is
-// empty, calls the sink; readers only append to their queue, so a slow sink
-// never blocks a child.
+// empty, hands each queue's lines to the sink as one Batch; readers only
+// append to their queue. A full queue pauses its readers until the
+// dispatcher has written its batch (backpressure); see the package comment.
 type Capture struct {
 	sink     Sink
-	queueMax int
-	now      func() time.Time
-
-	// bufs holds read buffers; a reader borrows one only while data is
-	// actually being read, so an idle pipe costs no buffer.
-	bufs sync.Pool
+	maxBytes int
+	stall    time.Duration
 
 	mu      sync.Mutex
 	pending []*Queue // queues with lines not yet delivered
@@ -30,24 +32,38 @@ type Capture struct {
 	idle    *sync.Cond
 }
 
-// NewCapture returns a Capture writing to sink, queueing at most queueMax
-// lines per instance (DefaultQueue when <= 0).
-func NewCapture(sink Sink, queueMax int) *Capture {
-	if queueMax <= 0 {
-		queueMax = DefaultQueue
+// Options tune a Capture; the zero value gives the defaults.
+type Options struct {
+	QueueBytes int           // DefaultQueueBytes when <= 0
+	Stall      time.Duration // DefaultStall when <= 0
+}
+
+// NewCapture returns a Capture writing to sink.
+func NewCapture(sink Sink, o Options) *Capture {
+	if o.QueueBytes <= 0 {
+		o.QueueBytes = DefaultQueueBytes
+	}
+	if o.Stall <= 0 {
+		o.Stall = DefaultStall
 	}
 	if sink == nil {
 		sink = Discard
 	}
-	c := &Capture{sink: sink, queueMax: queueMax, now: time.Now}
+	c := &Capture{sink: sink, maxBytes: o.QueueBytes, stall: o.Stall}
 	c.idle = sync.NewCond(&c.mu)
-	c.bufs.New = func() any { b := make([]byte, 4096); return &b }
 	return c
 }
 
+// QueueOptions describe one instance's output.
+type QueueOptions struct {
+	// JoinSplitRecords mends records that OpenIM 3.8's console log format
+	// splits over two lines (see joinable).
+	JoinSplitRecords bool
+}
+
 // Queue returns the queue of one instance.
-func (c *Capture) Queue(process string, index int) *Queue {
-	return &Queue{c: c, process: process, index: index}
+func (c *Capture) Queue(process string, index int, o QueueOptions) *Queue {
+	return &Queue{c: c, process: process, index: index, joinSplit: o.JoinSplitRecords}
 }
 
 // Flush waits until every queued line was handed to the sink.
@@ -60,16 +76,16 @@ func (c *Capture) Flush() {
 }
 
 func (c *Capture) schedule(q *Queue) {
-	// c.mu held.
+	c.mu.Lock()
 	c.pending = append(c.pending, q)
 	if !c.running {
 		c.running = true
 		go c.dispatch()
 	}
+	c.mu.Unlock()
 }
 
 func (c *Capture) dispatch() {
-	var batch []Line
 	for {
 		c.mu.Lock()
 		if len(c.pending) == 0 {
@@ -82,180 +98,162 @@ func (c *Capture) dispatch() {
 		q := c.pending[0]
 		c.pending[0] = nil
 		c.pending = c.pending[1:]
-		batch = q.take(batch[:0])
-		dropped := q.dropped
-		q.dropped = 0
-		q.scheduled = false
 		c.mu.Unlock()
-
-		if dropped > 0 {
-			c.sink.Write(Line{Process: q.process, Index: q.index, Stream: Stderr, Time: c.now(),
-				Text: "[openim-supervisor] " + strconv.Itoa(dropped) + " lines dropped (log sink too slow)"})
-		}
-		for i := range batch {
-			c.sink.Write(batch[i])
-			batch[i] = Line{}
-		}
-		if cap(batch) > 64 {
-			batch = nil // do not keep a large burst buffer alive
-		}
+		q.deliver(c.sink)
 	}
 }
 
 // Queue is the bounded line queue of one instance. Its readers (one per
 // pipe) may run concurrently.
 type Queue struct {
-	c       *Capture
-	process string
-	index   int
+	c         *Capture
+	process   string
+	index     int
+	joinSplit bool
 
-	// guarded by c.mu: a circular buffer of n lines starting at head
-	lines     []Line
-	head, n   int
-	dropped   int
-	scheduled bool
+	dropped atomic.Uint64 // every line dropped so far
+
+	mu         sync.Mutex
+	cur        *Batch // lines not yet taken by the dispatcher
+	spare      *Batch // an empty batch to swap in
+	scheduled  bool
+	unreported int      // dropped lines not yet reported in the output
+	waiters    []func() // paused readers, resumed when there is room
+	dropping   bool     // the sink stalled: drop instead of pausing
+	stallTimer *time.Timer
 }
 
-// take appends the queued lines to dst in order and empties the queue.
-// c.mu held.
-func (q *Queue) take(dst []Line) []Line {
-	for i := 0; i < q.n; i++ {
-		k := (q.head + i) % len(q.lines)
-		dst = append(dst, q.lines[k])
-		q.lines[k] = Line{}
-	}
-	q.head, q.n = 0, 0
-	if cap(q.lines) > 64 {
-		q.lines = nil // a burst is over: give the memory back
-	}
-	return dst
-}
+// Dropped returns how many lines of this instance were dropped so far
+// because the sink made no progress.
+func (q *Queue) Dropped() uint64 { return q.dropped.Load() }
 
-// Dropped returns the number of lines dropped and not yet reported.
-func (q *Queue) Dropped() int {
-	q.c.mu.Lock()
-	defer q.c.mu.Unlock()
-	return q.dropped
-}
-
-func (q *Queue) push(stream Stream, text []byte) {
-	l := Line{Process: q.process, Index: q.index, Stream: stream, Time: q.c.now(), Text: string(text)}
-	c := q.c
-	c.mu.Lock()
-	switch {
-	case q.n < len(q.lines):
-		q.lines[(q.head+q.n)%len(q.lines)] = l
-		q.n++
-	case len(q.lines) < c.queueMax: // grow (only from an empty head)
-		if q.head != 0 {
-			q.lines = append(q.lines[q.head:], q.lines[:q.head]...)
-			q.head = 0
-		}
-		q.lines = append(q.lines, l)
-		q.lines = q.lines[:cap(q.lines)]
-		if len(q.lines) > c.queueMax {
-			q.lines = q.lines[:c.queueMax]
-		}
-		q.n++
-	default: // full: drop the oldest line, keep the newest
-		q.lines[q.head] = l
-		q.head = (q.head + 1) % len(q.lines)
-		q.dropped++
+// append queues lines (texts in arena) and reports whether the queue is
+// now full: the caller should pause reading and call WhenRoom.
+func (q *Queue) append(s Stream, t int64, arena []byte, lines []line) (full bool) {
+	if len(lines) == 0 {
+		return false
 	}
-	if !q.scheduled {
-		q.scheduled = true
-		c.schedule(q)
+	q.mu.Lock()
+	if q.dropping && q.cur != nil && q.cur.Bytes() >= q.c.maxBytes {
+		q.dropped.Add(uint64(len(lines)))
+		q.unreported += len(lines)
+		q.mu.Unlock()
+		return false
 	}
-	c.mu.Unlock()
-}
-
-// splitter accumulates bytes and emits complete lines.
-type splitter struct {
-	q      *Queue
-	stream Stream
-	carry  []byte // partial line; nil when none
-}
-
-func (s *splitter) feed(p []byte) {
-	for len(p) > 0 {
-		i := indexByte(p, '\n')
-		if i < 0 {
-			room := MaxLine - len(s.carry)
-			if len(p) < room {
-				s.carry = append(s.carry, p...)
-				return
-			}
-			s.carry = append(s.carry, p[:room]...)
-			s.emit(s.carry)
-			s.carry = s.carry[:0]
-			p = p[room:]
-			continue
-		}
-		if len(s.carry) > 0 {
-			if len(s.carry)+i > MaxLine {
-				room := MaxLine - len(s.carry)
-				s.carry = append(s.carry, p[:room]...)
-				s.emit(s.carry)
-				s.carry = s.carry[:0]
-				p = p[room:]
-				continue
-			}
-			s.carry = append(s.carry, p[:i]...)
-			s.emit(s.carry)
-			s.carry = s.carry[:0]
-		} else {
-			s.emit(p[:i])
-		}
-		p = p[i+1:]
-	}
-	if cap(s.carry) > 4096 && len(s.carry) == 0 {
-		s.carry = nil // shrink after a long line
-	}
-}
-
-func (s *splitter) emit(b []byte) {
-	if n := len(b); n > 0 && b[n-1] == '\r' {
-		b = b[:n-1]
-	}
-	s.q.push(s.stream, b)
-}
-
-func (s *splitter) flush() {
-	if len(s.carry) > 0 {
-		s.emit(s.carry)
-	}
-	s.carry = nil
-}
-
-func indexByte(p []byte, c byte) int {
-	for i, b := range p {
-		if b == c {
-			return i
+	if q.cur == nil {
+		q.cur, q.spare = q.spare, nil
+		if q.cur == nil {
+			q.cur = &Batch{Process: q.process, Index: q.index}
 		}
 	}
-	return -1
+	for _, l := range lines {
+		q.cur.add(s, t, arena[l.start:l.end])
+	}
+	full = !q.dropping && q.cur.Bytes() >= q.c.maxBytes
+	sched := !q.scheduled
+	q.scheduled = true
+	q.mu.Unlock()
+	if sched {
+		q.c.schedule(q)
+	}
+	return full
 }
 
-// Consume reads r until EOF or an error, queueing each line. It is meant to
-// run in its own goroutine, one per pipe; it closes nothing.
+// WhenRoom calls resume (on another goroutine) once the queue has room
+// again, or once the sink stalled and the queue drops lines instead.
+func (q *Queue) WhenRoom(resume func()) {
+	q.mu.Lock()
+	if q.dropping || q.cur == nil || q.cur.Bytes() < q.c.maxBytes {
+		q.mu.Unlock()
+		resume()
+		return
+	}
+	q.waiters = append(q.waiters, resume)
+	if q.stallTimer == nil {
+		q.stallTimer = time.AfterFunc(q.c.stall, q.stalled)
+	}
+	q.mu.Unlock()
+}
+
+// stalled: the sink made no progress on this queue for the stall time.
+// Drop what is queued and let the readers go on; lines are dropped (and
+// counted) until the sink moves again.
+func (q *Queue) stalled() {
+	q.mu.Lock()
+	q.stallTimer = nil
+	if len(q.waiters) == 0 {
+		q.mu.Unlock()
+		return
+	}
+	q.dropping = true
+	if q.cur != nil {
+		n := q.cur.Len()
+		q.cur.reset()
+		q.dropped.Add(uint64(n))
+		q.unreported += n
+	}
+	ws := q.waiters
+	q.waiters = nil
+	q.mu.Unlock()
+	for _, w := range ws {
+		w()
+	}
+}
+
+// deliver hands the queued lines to the sink (dispatcher goroutine).
+func (q *Queue) deliver(sink Sink) {
+	q.mu.Lock()
+	b := q.cur
+	q.cur = nil
+	q.scheduled = false
+	dropped := q.unreported
+	q.unreported = 0
+	// There is room again: resume paused readers now, so that they fill
+	// the next batch while this one is written.
+	ws := q.waiters
+	q.waiters = nil
+	if q.stallTimer != nil && b != nil {
+		q.stallTimer.Stop()
+		q.stallTimer = nil
+	}
+	q.mu.Unlock()
+	for _, w := range ws {
+		w()
+	}
+
+	if dropped > 0 {
+		sink.Write(Line{Process: q.process, Index: q.index, Stream: Stderr, Time: time.Now(),
+			Text: "[openim-supervisor] " + strconv.Itoa(dropped) + " lines dropped (log sink too slow)"})
+	}
+	if b != nil && b.Len() > 0 {
+		writeBatch(sink, b)
+	}
+
+	q.mu.Lock()
+	q.dropping = false // the sink moved
+	if b != nil && q.spare == nil && (cap(b.text) <= 64<<10 || b.Bytes() >= cap(b.text)/4) {
+		b.reset()
+		q.spare = b // keep a buffer that is used; let a burst's go
+	}
+	q.mu.Unlock()
+}
+
+// Consume reads r until EOF or an error, queueing each line; when the queue
+// is full it waits for room. It is meant to run in its own goroutine, one
+// per pipe; it closes nothing.
 func (q *Queue) Consume(r io.Reader, stream Stream) {
-	s := &splitter{q: q, stream: stream}
-	readLines(r, s)
-	s.flush()
+	w := q.LineWriter(stream)
+	room := make(chan struct{}, 1)
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := r.Read(buf)
+		if n > 0 && w.Feed(buf[:n]) {
+			q.WhenRoom(func() { room <- struct{}{} })
+			<-room
+		}
+		if err != nil {
+			break
+		}
+	}
+	w.Flush()
 }
-
-// LineWriter splits bytes fed to it into lines of one stream of a Queue;
-// used by a caller that reads the pipe itself (one poller for many pipes).
-// Not safe for concurrent use.
-type LineWriter struct{ s splitter }
-
-// LineWriter returns a splitter for stream feeding q.
-func (q *Queue) LineWriter(stream Stream) *LineWriter {
-	return &LineWriter{s: splitter{q: q, stream: stream}}
-}
-
-// Feed queues every complete line in p and keeps the rest.
-func (w *LineWriter) Feed(p []byte) { w.s.feed(p) }
-
-// Flush queues a final partial line.
-func (w *LineWriter) Flush() { w.s.flush() }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"time"
 )
 
 // FileSink writes each instance to <dir>/<name>.<index>.log and rotates it
@@ -22,10 +23,12 @@ type FileSink struct {
 	maxSize  int64
 	maxFiles int
 
-	mu    sync.Mutex
-	files map[string]*rotFile
-	buf   []byte
-	onErr func(error)
+	mu       sync.Mutex
+	files    map[string]*rotFile
+	buf      []byte
+	lastTime int64  // time of lastText
+	lastText []byte // lastTime formatted
+	onErr    func(error)
 }
 
 // MinFileSize is the smallest rotation size accepted.
@@ -55,27 +58,80 @@ func (s *FileSink) Path(process string, index int) string {
 func (s *FileSink) Write(l Line) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	id := l.ID()
-	f := s.files[id]
-	if f == nil {
-		f = &rotFile{path: s.Path(l.Process, l.Index), max: s.maxSize, keep: s.maxFiles}
-		s.files[id] = f
-	}
-	s.buf = l.Time.AppendFormat(s.buf[:0], "2006-01-02T15:04:05.000Z07:00")
-	s.buf = append(s.buf, ' ')
-	s.buf = append(s.buf, l.Stream.String()...)
-	s.buf = append(s.buf, ' ')
+	f := s.file(l.Process, l.Index)
+	s.buf = s.prefix(s.buf[:0], l.Time.UnixNano(), l.Stream)
 	s.buf = append(s.buf, l.Text...)
 	s.buf = append(s.buf, '\n')
-	if err := f.write(s.buf); err != nil && !f.failed {
+	s.report(f, f.write(s.buf))
+	s.shrink()
+}
+
+// WriteBatch appends every line of b, in writes of up to flushAt bytes.
+func (s *FileSink) WriteBatch(b *Batch) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f := s.file(b.Process, b.Index)
+	s.buf = s.buf[:0]
+	var err error
+	for i := 0; i < b.Len(); i++ {
+		text := b.Text(i)
+		// Write what is gathered before a line that would pass the chunk
+		// size or the file's rotation size (rotation is per write).
+		if n := len(s.buf) + len(text) + 40; len(s.buf) > 0 && (n > flushAt || f.size+int64(n) > f.max) {
+			err = errors.Join(err, f.write(s.buf))
+			s.buf = s.buf[:0]
+		}
+		s.buf = s.prefix(s.buf, b.UnixNano(i), b.Stream(i))
+		s.buf = append(s.buf, text...)
+		s.buf = append(s.buf, '\n')
+	}
+	if len(s.buf) > 0 {
+		err = errors.Join(err, f.write(s.buf))
+	}
+	s.report(f, err)
+	s.shrink()
+}
+
+// flushAt is the size of one write to a log file.
+const flushAt = 128 << 10
+
+func (s *FileSink) file(process string, index int) *rotFile {
+	id := process + ":" + strconv.Itoa(index)
+	f := s.files[id]
+	if f == nil {
+		f = &rotFile{path: s.Path(process, index), max: s.maxSize, keep: s.maxFiles}
+		s.files[id] = f
+	}
+	return f
+}
+
+// prefix appends "<time> <stream> "; the time text is reused while the time
+// does not change (lines read at once share it).
+func (s *FileSink) prefix(dst []byte, t int64, st Stream) []byte {
+	if t != s.lastTime || s.lastText == nil {
+		s.lastTime = t
+		s.lastText = time.Unix(0, t).AppendFormat(s.lastText[:0], "2006-01-02T15:04:05.000Z07:00")
+	}
+	dst = append(dst, s.lastText...)
+	dst = append(dst, ' ')
+	dst = append(dst, st.String()...)
+	return append(dst, ' ')
+}
+
+func (s *FileSink) report(f *rotFile, err error) {
+	switch {
+	case err != nil && !f.failed:
 		f.failed = true
 		if s.onErr != nil {
 			s.onErr(err)
 		}
-	} else if err == nil {
+	case err == nil:
 		f.failed = false
 	}
-	if cap(s.buf) > 8192 {
+}
+
+func (s *FileSink) shrink() {
+	if cap(s.buf) > 2*flushAt {
 		s.buf = nil
 	}
 }

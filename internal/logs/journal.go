@@ -16,7 +16,8 @@ type JournalSink struct {
 	onErr  func(error)
 	sent   func(string, journalPriority, map[string]string) error
 	mu     sync.Mutex
-	failed bool // an error was reported; report again only after a success
+	failed bool                         // an error was reported; report again only after a success
+	fields map[string]map[string]string // per instance, built once
 }
 
 // JournalEnabled reports whether the journal socket is reachable.
@@ -34,7 +35,18 @@ func (j *JournalSink) Write(l Line) {
 	if l.Stream == Stderr {
 		pri = journal.PriErr
 	}
-	err := j.sent(l.Text, pri, JournalFields(l))
+	j.mu.Lock()
+	id := l.ID()
+	fields := j.fields[id]
+	if fields == nil {
+		if j.fields == nil {
+			j.fields = map[string]map[string]string{}
+		}
+		fields = JournalFields(l)
+		j.fields[id] = fields
+	}
+	j.mu.Unlock()
+	err := j.sent(l.Text, pri, fields)
 	j.mu.Lock()
 	report := err != nil && !j.failed && j.onErr != nil
 	j.failed = err != nil

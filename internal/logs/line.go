@@ -2,10 +2,14 @@
 // the lines to sinks: files with size rotation, the systemd journal, and an
 // in-memory ring used by `openim-supervisor logs`.
 //
-// Capture never blocks a child: each instance has a bounded queue between its
-// pipe readers and the sink; when a slow sink lets the queue fill up, the
-// oldest queued lines are dropped and counted, and a "N lines dropped" marker is emitted
-// once the sink catches up.
+// Each instance has a bounded queue between its pipe readers and the sink.
+// Lines move in batches (one buffer per run of lines, see Batch), so the
+// sink keeps up with a child writing as fast as it can. When the queue is
+// full its readers pause (the pipe fills and the child waits, as under
+// runit or s6): nothing is lost while the sink makes progress. Only when the
+// sink makes none for the stall time (a hung disk or journal) does the
+// queue drop lines instead, counting them; a "N lines dropped" marker is
+// written once the sink moves again.
 package logs
 
 import (
@@ -45,6 +49,7 @@ func (l Line) ID() string { return l.Process + ":" + strconv.Itoa(l.Index) }
 
 // Sink receives lines. Write is called from one goroutine at a time per
 // Capture; a sink shared by several captures must be safe for concurrent use.
+// A sink that also implements BatchSink gets runs of lines at once.
 type Sink interface {
 	Write(Line)
 }
@@ -74,6 +79,12 @@ type multi []Sink
 func (m multi) Write(l Line) {
 	for _, s := range m {
 		s.Write(l)
+	}
+}
+
+func (m multi) WriteBatch(b *Batch) {
+	for _, s := range m {
+		writeBatch(s, b)
 	}
 }
 

@@ -2,7 +2,9 @@ package logs
 
 import (
 	"context"
+	"strconv"
 	"sync"
+	"time"
 )
 
 // DefaultRing is the number of lines kept per instance when none is configured.
@@ -40,20 +42,69 @@ func NewRing(size int) *Ring {
 // Write stores a line and passes it to followers (a follower too slow to
 // keep up loses lines rather than blocking).
 func (r *Ring) Write(l Line) {
-	id := l.ID()
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	b := r.buf(l.ID())
+	b.store(r.size, l)
+	b.send(l)
+}
+
+// WriteBatch stores the lines of a batch. Only the last ring-size lines
+// are kept (all of them go to followers), and their texts are copied with
+// one allocation: each Line's Text is a slice of one string. A burst costs
+// one allocation per batch, not one per line.
+func (r *Ring) WriteBatch(bt *Batch) {
+	id := bt.Process + ":" + strconv.Itoa(bt.Index)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	b := r.buf(id)
+	first := 0
+	if len(b.subs) == 0 {
+		first = max(0, bt.Len()-r.size)
+	}
+	if first >= bt.Len() {
+		return
+	}
+	base := 0
+	if first > 0 {
+		base = int(bt.lines[first-1].end)
+	}
+	all := string(bt.text[base:])
+	keepFrom := bt.Len() - r.size
+	for i := first; i < bt.Len(); i++ {
+		start := base
+		if i > 0 {
+			start = int(bt.lines[i-1].end)
+		}
+		m := bt.lines[i]
+		l := Line{Process: bt.Process, Index: bt.Index, Stream: m.stream, Time: time.Unix(0, m.time),
+			Text: all[start-base : int(m.end)-base]}
+		if i >= keepFrom {
+			b.store(r.size, l)
+		}
+		b.send(l)
+	}
+}
+
+func (r *Ring) buf(id string) *ringBuf {
 	b := r.instances[id]
 	if b == nil {
 		b = &ringBuf{}
 		r.instances[id] = b
 	}
-	if len(b.lines) < r.size {
+	return b
+}
+
+func (b *ringBuf) store(size int, l Line) {
+	if len(b.lines) < size {
 		b.lines = append(b.lines, l)
 	} else {
 		b.lines[b.next] = l
-		b.next = (b.next + 1) % r.size
+		b.next = (b.next + 1) % size
 	}
+}
+
+func (b *ringBuf) send(l Line) {
 	for f := range b.subs {
 		select {
 		case f.ch <- l:

@@ -1,6 +1,12 @@
 // Package metrics serves the optional Prometheus endpoint: per-instance
-// up, restarts, last exit code, start time and failed state, read from the
-// supervisor's status at scrape time (nothing polls in between).
+// up, state, restarts, last exit code, start time and failed state, read
+// from the supervisor's status at scrape time (nothing polls in between),
+// and openim_supervisor_build_info.
+//
+// Labels follow Prometheus's conventions: an instance is named by
+// process="openim-push" and index="3". The label "instance" is left to
+// Prometheus, which sets it to the scraped target (host:port); exporting
+// our own would be renamed to exported_instance.
 package metrics
 
 import (
@@ -10,6 +16,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"strconv"
 	"time"
 
@@ -17,8 +24,15 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/openim-supervisor/openim-supervisor/internal/buildinfo"
 	"github.com/openim-supervisor/openim-supervisor/internal/supervisor"
 )
+
+// DefaultPort is the one port the docs and the example config suggest for
+// metrics.listen (127.0.0.1:9464). 9100-9999 is allocated to exporters
+// (9100 is node_exporter's); 9464 is the OpenTelemetry Prometheus
+// exporter's default, which an OpenIM host does not otherwise run.
+const DefaultPort = 9464
 
 // StatusFunc returns the current instance snapshot (supervisor.Manager.Status).
 type StatusFunc func() []supervisor.InstanceStatus
@@ -27,6 +41,7 @@ type StatusFunc func() []supervisor.InstanceStatus
 type Collector struct {
 	status   StatusFunc
 	up       *prometheus.Desc
+	state    *prometheus.Desc
 	restarts *prometheus.Desc
 	exitCode *prometheus.Desc
 	start    *prometheus.Desc
@@ -35,11 +50,14 @@ type Collector struct {
 
 // NewCollector returns a collector reading status at every scrape.
 func NewCollector(status StatusFunc) *Collector {
-	labels := []string{"process", "instance"}
+	labels := []string{"process", "index"}
 	return &Collector{
 		status: status,
 		up: prometheus.NewDesc("openim_supervisor_up",
 			"1 when the instance is running (started and ready), else 0.", labels, nil),
+		state: prometheus.NewDesc("openim_supervisor_state",
+			"1 for the instance's current state (pending, starting, running, backoff, stopping, stopped, exited, failed).",
+			append(labels, "state"), nil),
 		restarts: prometheus.NewDesc("openim_supervisor_restarts_total",
 			"Restarts of the instance since the supervisor started.", labels, nil),
 		exitCode: prometheus.NewDesc("openim_supervisor_last_exit_code",
@@ -53,7 +71,7 @@ func NewCollector(status StatusFunc) *Collector {
 
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.up, c.restarts, c.exitCode, c.start, c.failed} {
+	for _, d := range []*prometheus.Desc{c.up, c.state, c.restarts, c.exitCode, c.start, c.failed} {
 		ch <- d
 	}
 }
@@ -63,6 +81,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	for _, s := range c.status() {
 		lv := []string{s.Name, strconv.Itoa(s.Index)}
 		ch <- prometheus.MustNewConstMetric(c.up, prometheus.GaugeValue, b2f(s.State == supervisor.StateRunning), lv...)
+		ch <- prometheus.MustNewConstMetric(c.state, prometheus.GaugeValue, 1, append(lv, string(s.State))...)
 		ch <- prometheus.MustNewConstMetric(c.restarts, prometheus.CounterValue, float64(s.Restarts), lv...)
 		ch <- prometheus.MustNewConstMetric(c.failed, prometheus.GaugeValue, b2f(s.State == supervisor.StateFailed), lv...)
 		if s.LastExit != nil {
@@ -82,11 +101,17 @@ func b2f(b bool) float64 {
 	return 0
 }
 
-// Handler returns the /metrics handler: the supervisor's metrics plus the Go
-// runtime and process collectors of the supervisor itself.
-func Handler(status StatusFunc) http.Handler {
+// Handler returns the /metrics handler: the supervisor's metrics, its
+// build_info, plus the Go runtime and process collectors of the supervisor itself.
+func Handler(status StatusFunc, build buildinfo.Info) http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(NewCollector(status),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "openim_supervisor_build_info",
+			Help: "1, labelled with the versions of openim-supervisor, the OpenIM it ships and Go.",
+			ConstLabels: prometheus.Labels{"version": build.Version, "openim_version": build.OpenIMVersion,
+				"goversion": runtime.Version()},
+		}, func() float64 { return 1 }),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
@@ -100,14 +125,14 @@ type Server struct {
 
 // Listen binds addr ("host:port"; config validation keeps it on loopback
 // unless allowed otherwise). Serve it with Serve.
-func Listen(ctx context.Context, addr string, status StatusFunc, logger *slog.Logger) (*Server, error) {
+func Listen(ctx context.Context, addr string, status StatusFunc, build buildinfo.Info, logger *slog.Logger) (*Server, error) {
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("metrics listen %s: %w", addr, err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", Handler(status))
+	mux.Handle("/metrics", Handler(status, build))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/" {
 			http.NotFound(w, r)

@@ -2,13 +2,17 @@ package metrics
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/openim-supervisor/openim-supervisor/internal/buildinfo"
 	"github.com/openim-supervisor/openim-supervisor/internal/supervisor"
 )
 
@@ -29,7 +33,7 @@ func TestScrape(t *testing.T) {
 		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := Listen(ctx, "127.0.0.1:0", status, nil)
+	srv, err := Listen(ctx, "127.0.0.1:0", status, buildinfo.Info{Version: "1.2.3", OpenIMVersion: "3.8.3"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,24 +58,32 @@ func TestScrape(t *testing.T) {
 	}
 	text := string(body)
 	for _, want := range []string{
-		`openim_supervisor_up{instance="0",process="openim-api"} 1`,
-		`openim_supervisor_up{instance="3",process="openim-push"} 0`,
-		`openim_supervisor_restarts_total{instance="0",process="openim-api"} 2`,
-		`openim_supervisor_restarts_total{instance="3",process="openim-push"} 5`,
-		`openim_supervisor_last_exit_code{instance="0",process="openim-api"} 137`,
-		`openim_supervisor_last_exit_code{instance="3",process="openim-push"} 1`,
-		`openim_supervisor_start_time_seconds{instance="0",process="openim-api"} 1.7000000005e+09`,
-		`openim_supervisor_failed{instance="3",process="openim-push"} 1`,
-		`openim_supervisor_failed{instance="0",process="openim-api"} 0`,
+		`openim_supervisor_up{index="0",process="openim-api"} 1`,
+		`openim_supervisor_up{index="3",process="openim-push"} 0`,
+		`openim_supervisor_restarts_total{index="0",process="openim-api"} 2`,
+		`openim_supervisor_restarts_total{index="3",process="openim-push"} 5`,
+		`openim_supervisor_last_exit_code{index="0",process="openim-api"} 137`,
+		`openim_supervisor_last_exit_code{index="3",process="openim-push"} 1`,
+		`openim_supervisor_start_time_seconds{index="0",process="openim-api"} 1.7000000005e+09`,
+		`openim_supervisor_failed{index="3",process="openim-push"} 1`,
+		`openim_supervisor_failed{index="0",process="openim-api"} 0`,
 		"# TYPE openim_supervisor_restarts_total counter",
+		`openim_supervisor_state{index="3",process="openim-push",state="failed"} 1`,
+		`openim_supervisor_state{index="0",process="openim-api",state="running"} 1`,
+		`openim_supervisor_build_info{goversion="` + runtime.Version() + `",openim_version="3.8.3",version="1.2.3"} 1`,
 		"go_goroutines",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("scrape lacks %q", want)
 		}
 	}
-	if strings.Contains(text, `openim_supervisor_start_time_seconds{instance="3"`) {
+	if strings.Contains(text, `openim_supervisor_start_time_seconds{index="3"`) {
 		t.Error("start time reported for an instance that is not running")
+	}
+	// Issue 9, item 8: "instance" is Prometheus's target label; ours would
+	// become exported_instance.
+	if strings.Contains(text, `instance="`) {
+		t.Errorf("a metric carries an instance label:\n%s", text)
 	}
 
 	cancel()
@@ -88,12 +100,30 @@ func TestScrape(t *testing.T) {
 func TestListenBusyPort(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	a, err := Listen(ctx, "127.0.0.1:0", nil, nil)
+	a, err := Listen(ctx, "127.0.0.1:0", nil, buildinfo.Info{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer a.ln.Close()
-	if _, err := Listen(ctx, a.Addr().String(), nil, nil); err == nil || !strings.Contains(err.Error(), "metrics listen") {
+	if _, err := Listen(ctx, a.Addr().String(), nil, buildinfo.Info{}, nil); err == nil || !strings.Contains(err.Error(), "metrics listen") {
 		t.Fatalf("second Listen on a busy port: err = %v", err)
+	}
+}
+
+// Issue 9, item 8: one documented port, the same in the example config and the README.
+func TestOneDocumentedPort(t *testing.T) {
+	t.Parallel()
+	want := fmt.Sprintf("127.0.0.1:%d", DefaultPort)
+	for _, f := range []string{"../config/example.yaml", "../../README.md"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), want) {
+			t.Errorf("%s does not mention %s", f, want)
+		}
+		if strings.Contains(string(b), ":9100") {
+			t.Errorf("%s suggests port 9100 (node_exporter's)", f)
+		}
 	}
 }

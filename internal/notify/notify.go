@@ -1,8 +1,12 @@
 // Package notify speaks systemd's notify protocol for the supervisor:
 // READY=1 once every instance is ready, STATUS=<summary> after changes
-// (coalesced), WATCHDOG=1 at half the watchdog interval but only after the
-// supervision loop answered a ping, and STOPPING=1 at shutdown. Without
-// NOTIFY_SOCKET in the environment it does nothing.
+// (coalesced; during the start it says what is awaited, e.g. "pre-start:
+// check-component, attempt 37"), EXTEND_TIMEOUT_USEC while the start
+// proceeds within the config's own timeouts (so TimeoutStartSec does not
+// kill a slow start that is progressing), WATCHDOG=1 at half the watchdog
+// interval but only after the supervision loop answered a ping, and
+// STOPPING=1 at shutdown. Without NOTIFY_SOCKET in the environment it does
+// nothing.
 package notify
 
 import (
@@ -19,9 +23,14 @@ import (
 // Source is what the notifier watches: the supervisor.Manager.
 type Source interface {
 	Ready() <-chan struct{}
-	Status() []supervisor.InstanceStatus
+	Snapshot() supervisor.Snapshot
 	Ping(ctx context.Context) error
 }
+
+// ExtendMargin is added to the config's deadline in EXTEND_TIMEOUT_USEC: the
+// supervisor's own timeout ends a stuck step, with its error, before
+// systemd's does.
+const ExtendMargin = 15 * time.Second
 
 // DefaultMinInterval is the shortest time between two STATUS messages.
 const DefaultMinInterval = 500 * time.Millisecond
@@ -78,11 +87,12 @@ func (n *Notifier) Run(ctx context.Context, src Source) error {
 	}
 	ready := src.Ready()
 	var (
-		last     time.Time
-		lastMsg  string
-		timer    *time.Timer
-		timerC   <-chan time.Time
-		watchdog <-chan time.Time
+		last       time.Time
+		lastMsg    string
+		timer      *time.Timer
+		timerC     <-chan time.Time
+		watchdog   <-chan time.Time
+		extendedTo time.Time // systemd's start timeout runs until then (zero: its own)
 	)
 	if n.watchdog > 0 {
 		t := time.NewTicker(n.watchdog / 2)
@@ -95,7 +105,14 @@ func (n *Notifier) Run(ctx context.Context, src Source) error {
 		}
 	}()
 	sendStatus := func(prefix string) {
-		msg := "STATUS=" + Summary(src.Status())
+		snap := src.Snapshot()
+		msg := "STATUS=" + SummarySnapshot(snap)
+		if ready != nil && !snap.Deadline.IsZero() {
+			if to := snap.Deadline.Add(ExtendMargin); to.After(extendedTo) {
+				extendedTo = to
+				prefix += fmt.Sprintf("EXTEND_TIMEOUT_USEC=%d\n", time.Until(to).Microseconds())
+			}
+		}
 		if prefix == "" && msg == lastMsg {
 			return
 		}
@@ -168,6 +185,24 @@ func (n *Notifier) send(state string) error {
 		return fmt.Errorf("sd_notify: NOTIFY_SOCKET is not set")
 	}
 	return nil
+}
+
+// SummarySnapshot is the one-line state of the supervisor: what the start
+// waits for while it runs ("pre-start: check-component, attempt 37",
+// "starting: 20/26 ready"), then Summary.
+func SummarySnapshot(s supervisor.Snapshot) string {
+	switch s.Phase {
+	case supervisor.PhasePreStart, supervisor.PhaseStarting:
+		if s.Detail != "" {
+			return s.Detail
+		}
+	case supervisor.PhaseFailed, supervisor.PhaseStopping, supervisor.PhaseStopped:
+		if s.Detail != "" {
+			return string(s.Phase) + ": " + s.Detail
+		}
+		return string(s.Phase)
+	}
+	return Summary(s.Instances)
 }
 
 // Summary is the one-line state of the process set, e.g.

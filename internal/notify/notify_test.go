@@ -5,6 +5,7 @@ package notify
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -22,15 +23,19 @@ type fakeSource struct {
 	ready   chan struct{}
 	mu      sync.Mutex
 	st      []supervisor.InstanceStatus
+	snap    *supervisor.Snapshot // when set, Snapshot returns it
 	pingErr atomic.Bool
 	pings   atomic.Int32
 }
 
 func (f *fakeSource) Ready() <-chan struct{} { return f.ready }
-func (f *fakeSource) Status() []supervisor.InstanceStatus {
+func (f *fakeSource) Snapshot() supervisor.Snapshot {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]supervisor.InstanceStatus(nil), f.st...)
+	if f.snap != nil {
+		return *f.snap
+	}
+	return supervisor.Snapshot{Phase: supervisor.PhaseRunning, Instances: append([]supervisor.InstanceStatus(nil), f.st...)}
 }
 func (f *fakeSource) Ping(context.Context) error {
 	f.pings.Add(1)
@@ -142,6 +147,46 @@ func TestReadyStatusCoalescedStopping(t *testing.T) {
 	n.Stopping()
 	if m := recv(t, msgs, 5*time.Second); !strings.HasPrefix(m, "STOPPING=1") {
 		t.Fatalf("stopping message = %q", m)
+	}
+}
+
+// During the start STATUS says what is awaited, and each new deadline of
+// the config's own (a tool's timeout) extends systemd's start timeout.
+func TestStartProgressExtendsTimeout(t *testing.T) {
+	msgs := listen(t)
+	t.Setenv("WATCHDOG_USEC", "")
+	src := &fakeSource{ready: make(chan struct{})}
+	deadline := time.Now().Add(6 * time.Minute)
+	src.snap = &supervisor.Snapshot{Phase: supervisor.PhasePreStart, Detail: "pre-start: check-component, attempt 37", Deadline: deadline}
+	n := New(nil)
+	n.SetMinInterval(10 * time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go n.Run(ctx, src)
+	n.Changed()
+	m := recv(t, msgs, 5*time.Second)
+	var usec int64
+	if _, err := fmt.Sscanf(m, "EXTEND_TIMEOUT_USEC=%d\nSTATUS=pre-start: check-component, attempt 37", &usec); err != nil ||
+		!strings.HasSuffix(m, "attempt 37") {
+		t.Fatalf("message %q: %v", m, err)
+	}
+	if d := time.Duration(usec) * time.Microsecond; d < 6*time.Minute || d > 6*time.Minute+ExtendMargin+time.Second {
+		t.Fatalf("extended by %v, want the tool's deadline (6m) + %v", d, ExtendMargin)
+	}
+	// The same deadline is not extended again; the next step's is.
+	src.mu.Lock()
+	src.snap = &supervisor.Snapshot{Phase: supervisor.PhasePreStart, Detail: "pre-start: check-component, attempt 38", Deadline: deadline}
+	src.mu.Unlock()
+	n.Changed()
+	if m := recv(t, msgs, 5*time.Second); m != "STATUS=pre-start: check-component, attempt 38" {
+		t.Fatalf("message %q", m)
+	}
+	src.mu.Lock()
+	src.snap = &supervisor.Snapshot{Phase: supervisor.PhaseStarting, Detail: "starting: 3/26 ready", Deadline: deadline.Add(time.Minute)}
+	src.mu.Unlock()
+	n.Changed()
+	if m := recv(t, msgs, 5*time.Second); !strings.HasPrefix(m, "EXTEND_TIMEOUT_USEC=") || !strings.HasSuffix(m, "\nSTATUS=starting: 3/26 ready") {
+		t.Fatalf("message %q", m)
 	}
 }
 

@@ -52,9 +52,9 @@ func TestOnePidfdPerChild(t *testing.T) {
 	}{{"poller", poller}, {"goroutine", nil}} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := pidfds(t)
-			c := logs.NewCapture(&sink{}, 0)
+			c := logs.NewCapture(&sink{}, logs.Options{})
 			p, err := Start(context.Background(), Spec{Path: sh, Args: []string{"-c", "exec sleep 30"},
-				Output: c.Queue("t", 0), Poller: tc.poller, StopTimeout: 0})
+				Output: c.Queue("t", 0, logs.QueueOptions{}), Poller: tc.poller, StopTimeout: 0})
 			if err != nil {
 				t.Fatal(err)
 			}

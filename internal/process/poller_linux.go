@@ -13,6 +13,14 @@ import (
 // epoll set and one goroutine, instead of three goroutines per child: the
 // memory target is ~25 KiB per child at 1000 children. Create it with
 // NewPoller, pass it in Spec.Poller, Close it once every child is gone.
+//
+// Supervision comes before output: in each round the exits are handled
+// before any pipe is read, and a pipe gets one read (up to a pipe's
+// capacity) per round, so a child flooding its output delays neither
+// another child's restart nor the other pipes. A pipe whose queue is full is
+// taken out of the epoll set until the queue has room (logs.Queue.WhenRoom):
+// the child then waits on its full pipe instead of the supervisor buffering
+// without bound.
 type Poller struct {
 	epfd int
 	wake int // eventfd: Close wakes the loop
@@ -42,7 +50,7 @@ func NewPoller() (*Poller, error) {
 		return nil, fmt.Errorf("eventfd: %w", err)
 	}
 	p := &Poller{epfd: epfd, wake: wake, handlers: map[int32]pollHandler{}, done: make(chan struct{}),
-		buf: make([]byte, 16<<10)}
+		buf: make([]byte, readSize)}
 	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, wake, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(wake)}); err != nil {
 		unix.Close(epfd)
 		unix.Close(wake)
@@ -51,6 +59,10 @@ func NewPoller() (*Poller, error) {
 	go p.loop()
 	return p, nil
 }
+
+// readSize is the most one pipe read takes per round: the default capacity
+// of a Linux pipe, so a full pipe empties in one read.
+const readSize = 64 << 10
 
 func (p *Poller) usable() bool { return p != nil }
 
@@ -92,7 +104,9 @@ func (p *Poller) remove(fd int) {
 
 func (p *Poller) loop() {
 	defer close(p.done)
-	events := make([]unix.EpollEvent, 64)
+	events := make([]unix.EpollEvent, 128)
+	pipes := make([]pollHandler, 0, 128)
+	fds := make([]int, 0, 128)
 	for {
 		n, err := unix.EpollWait(p.epfd, events, -1)
 		if err == unix.EINTR {
@@ -101,6 +115,8 @@ func (p *Poller) loop() {
 		if err != nil {
 			return
 		}
+		// Exits first, then one read per ready pipe.
+		pipes, fds = pipes[:0], fds[:0]
 		for i := 0; i < n; i++ {
 			fd := events[i].Fd
 			if int(fd) == p.wake {
@@ -109,11 +125,36 @@ func (p *Poller) loop() {
 			p.mu.Lock()
 			h := p.handlers[fd]
 			p.mu.Unlock()
-			if h != nil {
+			switch h.(type) {
+			case nil:
+			case *exitWatcher:
 				h.ready(p, int(fd))
+			default:
+				pipes, fds = append(pipes, h), append(fds, int(fd))
 			}
 		}
+		for i, h := range pipes {
+			h.ready(p, fds[i])
+			pipes[i] = nil
+		}
 	}
+}
+
+// pause takes a pipe out of the epoll set (its queue is full).
+func (p *Poller) pause(fd int) {
+	p.mu.Lock()
+	_ = unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, fd, nil)
+	p.mu.Unlock()
+}
+
+// resume puts a paused pipe back, unless it was closed meanwhile.
+func (p *Poller) resume(fd int, h pollHandler) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed || p.handlers[int32(fd)] != h {
+		return
+	}
+	_ = unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, fd, &unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP, Fd: int32(fd)})
 }
 
 // Close stops the poller goroutine; children still registered are no
@@ -145,16 +186,17 @@ type pipeReader struct {
 	done func()
 }
 
+// ready reads once: a full pipe empties in one read, and the next round
+// comes back for more (epoll is level-triggered).
 func (r *pipeReader) ready(p *Poller, fd int) {
-	buf := p.buf
 	for {
-		n, err := unix.Read(fd, buf)
+		n, err := unix.Read(fd, p.buf)
 		if n > 0 {
-			r.w.Feed(buf[:n])
-			if n == len(buf) {
-				continue
+			if r.w.Feed(p.buf[:n]) {
+				p.pause(fd)
+				r.w.WhenRoom(func() { p.resume(fd, r) })
 			}
-			return // drained (a short read); level-triggered epoll calls again
+			return
 		}
 		if err == unix.EINTR {
 			continue

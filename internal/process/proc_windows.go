@@ -1,7 +1,6 @@
 package process
 
 import (
-	"errors"
 	"os"
 	"os/exec"
 	"strings"
@@ -84,8 +83,6 @@ func exitStatus(st *os.ProcessState) (int, string) { return st.ExitCode(), "" }
 func releaseHandle(*exec.Cmd) bool { return false }
 
 func reapPid(int) (int, string) { return -1, "" }
-
-func killRecord(r Record) error { return errors.ErrUnsupported }
 
 func waitExit(*exec.Cmd) {}
 

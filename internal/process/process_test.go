@@ -66,10 +66,10 @@ func TestExitStatusAndOutput(t *testing.T) {
 	sh := needUnix(t)
 	modes(t, func(t *testing.T, poller *Poller) {
 		out := &sink{}
-		c := logs.NewCapture(out, 0)
+		c := logs.NewCapture(out, logs.Options{})
 		ctx := context.Background()
 		p, err := Start(ctx, Spec{Path: sh, Args: []string{"-c", "echo hello; echo oops >&2; exit 3"},
-			Output: c.Queue("t", 0), Poller: poller})
+			Output: c.Queue("t", 0, logs.QueueOptions{}), Poller: poller})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -114,9 +114,9 @@ func TestStopLadder(t *testing.T) {
 		}
 		// Ignoring TERM, with a grandchild: SIGKILL to the group after the timeout.
 		out := &sink{}
-		c := logs.NewCapture(out, 0)
+		c := logs.NewCapture(out, logs.Options{})
 		p, err = Start(ctx, Spec{Path: sh, Args: []string{"-c", `trap "" TERM; sleep 30 & echo $!; wait; wait`},
-			StopTimeout: 300 * time.Millisecond, Poller: poller, Output: c.Queue("t", 0)})
+			StopTimeout: 300 * time.Millisecond, Poller: poller, Output: c.Queue("t", 0, logs.QueueOptions{})})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -158,11 +158,11 @@ func TestEnvironmentScrubbed(t *testing.T) {
 	t.Setenv("LISTEN_FDS", "2")
 	t.Setenv("KEEP_ME", "yes")
 	out := &sink{}
-	c := logs.NewCapture(out, 0)
+	c := logs.NewCapture(out, logs.Options{})
 	p, err := Start(context.Background(), Spec{Path: sh,
 		Args:   []string{"-c", `echo "n=$NOTIFY_SOCKET w=$WATCHDOG_USEC l=$LISTEN_FDS k=$KEEP_ME x=$EXTRA"`},
 		Env:    Environ(BaseEnv(), []string{"EXTRA=1"}),
-		Output: c.Queue("t", 0)})
+		Output: c.Queue("t", 0, logs.QueueOptions{})})
 	if err != nil {
 		t.Fatal(err)
 	}

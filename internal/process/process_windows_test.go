@@ -42,8 +42,8 @@ func child(t *testing.T, mode string, out *logs.Queue) *Process {
 
 func TestWindowsExitCodeOutputAndStop(t *testing.T) {
 	out := &sink{}
-	c := logs.NewCapture(out, 0)
-	p := child(t, "exit:3", c.Queue("t", 0))
+	c := logs.NewCapture(out, logs.Options{})
+	p := child(t, "exit:3", c.Queue("t", 0, logs.QueueOptions{}))
 	if ex := p.Exit(); ex.Code != 3 {
 		t.Fatalf("exit %+v, want 3", ex)
 	}

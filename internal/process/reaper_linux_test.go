@@ -22,8 +22,8 @@ func TestReaperReapsOrphanedGrandchild(t *testing.T) {
 	go r.Run(ctx)
 	time.Sleep(50 * time.Millisecond) // subreaper set
 	out := &sink{}
-	c := logs.NewCapture(out, 0)
-	p, err := Start(ctx, Spec{Path: sh, Args: []string{"-c", "sleep 30 & echo $!; exit 0"}, Reaper: r, Output: c.Queue("t", 0)})
+	c := logs.NewCapture(out, logs.Options{})
+	p, err := Start(ctx, Spec{Path: sh, Args: []string{"-c", "sleep 30 & echo $!; exit 0"}, Reaper: r, Output: c.Queue("t", 0, logs.QueueOptions{})})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,8 +8,10 @@ import (
 )
 
 type procStat struct {
+	pid       int
 	state     byte
 	pgrp      int
+	sid       int
 	startTime uint64 // clock ticks since boot
 }
 
@@ -24,16 +26,17 @@ func readStat(pid int) (procStat, error) {
 		return procStat{}, fmt.Errorf("parse /proc/%d/stat", pid)
 	}
 	f := bytes.Fields(b[i+2:])
-	// f[0]=state(3) f[1]=ppid(4) f[2]=pgrp(5) ... f[19]=starttime(22)
+	// f[0]=state(3) f[1]=ppid(4) f[2]=pgrp(5) f[3]=session(6) ... f[19]=starttime(22)
 	if len(f) < 20 {
 		return procStat{}, fmt.Errorf("parse /proc/%d/stat: %d fields", pid, len(f))
 	}
 	pg, err1 := strconv.Atoi(string(f[2]))
-	st, err2 := strconv.ParseUint(string(f[19]), 10, 64)
-	if err1 != nil || err2 != nil {
+	sid, err2 := strconv.Atoi(string(f[3]))
+	st, err3 := strconv.ParseUint(string(f[19]), 10, 64)
+	if err1 != nil || err2 != nil || err3 != nil {
 		return procStat{}, fmt.Errorf("parse /proc/%d/stat", pid)
 	}
-	return procStat{state: f[0][0], pgrp: pg, startTime: st}, nil
+	return procStat{pid: pid, state: f[0][0], pgrp: pg, sid: sid, startTime: st}, nil
 }
 
 // StartTicks returns the start time of pid (clock ticks since boot), which

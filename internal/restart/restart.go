@@ -83,7 +83,22 @@ func (t *Tracker) Reset() {
 // Failures returns the number of failures currently inside the window.
 func (t *Tracker) Failures() int { return len(t.failures) }
 
-// Exit records the outcome of a run and decides what happens next.
+// Exit records the outcome of a run and decides what happens next:
+//
+//   - every exit the supervisor did not ask for (and every start error) is
+//     a failure; the MaxFailures-th within Window marks the instance failed:
+//     it is retried after Cooldown, with the counters cleared. So "failed"
+//     means "MaxFailures exits within Window", whatever their length;
+//   - a run of at least StableAfter is restarted at once and ends a streak
+//     of quick exits;
+//   - a quick exit (a shorter run, or a start error): the first of a streak
+//     is restarted at once (a lone crash costs no delay), the k-th after
+//     Initial·2^(k-2), capped at Max, ±20 % jitter (a start error waits at
+//     least Initial: nothing to gain from spinning on a binary that cannot
+//     start).
+//
+// An instance that exits at once is failed after MaxFailures starts,
+// TimeToFail(backoff) after the first (plus its run times).
 func (t *Tracker) Exit(o Outcome) Decision {
 	if o.Requested {
 		return Decision{Reason: "stopped by request"}
@@ -96,24 +111,46 @@ func (t *Tracker) Exit(o Outcome) Decision {
 			return Decision{Reason: "exited 0, restart policy on-failure"}
 		}
 	}
-	now := t.now()
-	stable := o.StartErr == nil && t.backoff.StableAfter.D() > 0 && o.Ran >= t.backoff.StableAfter.D()
-	if stable {
-		// A long healthy run wipes the slate: restart at once.
-		t.Reset()
-		t.record(now)
-		return Decision{Restart: true, Reason: "ran stably; immediate restart"}
-	}
-	t.record(now)
-	if max := t.backoff.MaxFailures; max > 0 && len(t.failures) > max {
+	t.record(t.now())
+	if max := t.backoff.MaxFailures; max > 0 && len(t.failures) >= max {
 		// Counters restart from zero once the cool-down is over.
 		t.Reset()
 		return Decision{Restart: true, Failed: true, Delay: t.backoff.Cooldown.D(),
-			Reason: "too many failures in the window; retry after the cool-down"}
+			Reason: "too many exits in the window; retry after the cool-down"}
 	}
-	d := t.delay()
+	stable := o.StartErr == nil && t.backoff.StableAfter.D() > 0 && o.Ran >= t.backoff.StableAfter.D()
+	if stable {
+		t.attempt = 0
+		return Decision{Restart: true, Reason: "ran stably; immediate restart"}
+	}
+	d := t.delay(t.attempt)
+	if o.StartErr != nil {
+		d = max(d, t.backoff.Initial.D())
+	}
 	t.attempt++
+	if d == 0 {
+		return Decision{Restart: true, Reason: "first quick exit; immediate restart"}
+	}
 	return Decision{Restart: true, Delay: d, Reason: "quick exit; backing off"}
+}
+
+// TimeToFail is how long after its first start an instance that exits at
+// once is marked failed: the sum of the nominal delays (no jitter) before
+// its MaxFailures-th start, when they all fit in Window (else it never is:
+// 0 and false).
+func TimeToFail(b config.Backoff) (time.Duration, bool) {
+	if b.MaxFailures < 1 {
+		return 0, false
+	}
+	t := &Tracker{backoff: b, jitter: func() float64 { return 0.5 }}
+	var sum time.Duration
+	for k := 0; k < b.MaxFailures-1; k++ {
+		sum += t.delay(k)
+	}
+	if w := b.Window.D(); w > 0 && sum >= w {
+		return 0, false
+	}
+	return sum, true
 }
 
 func (t *Tracker) record(now time.Time) {
@@ -129,14 +166,16 @@ func (t *Tracker) record(now time.Time) {
 	t.failures = append(t.failures, now)
 }
 
-// delay is initial * 2^attempt, capped at max, with +-20% jitter (never above max).
-func (t *Tracker) delay() time.Duration {
+// delay before the restart after the attempt-th quick exit of a streak (0:
+// the first): 0, then initial * 2^(attempt-1) capped at max, with ±20 %
+// jitter (never above max).
+func (t *Tracker) delay(attempt int) time.Duration {
 	initial, max := t.backoff.Initial.D(), t.backoff.Max.D()
-	if initial <= 0 {
+	if initial <= 0 || attempt == 0 {
 		return 0
 	}
 	d := initial
-	for i := 0; i < t.attempt; i++ {
+	for i := 1; i < attempt; i++ {
 		d *= 2
 		if max > 0 && d >= max {
 			d = max

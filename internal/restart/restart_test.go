@@ -67,7 +67,7 @@ func TestBackoffGrowthAndStableReset(t *testing.T) {
 	b.MaxFailures = 100
 	tr := New(config.RestartAlways, b, WithClock(clk.now), WithJitter(func() float64 { return 0.5 }))
 	quick := Outcome{Code: 1, Ran: 50 * time.Millisecond}
-	want := []time.Duration{100, 200, 400, 800, 1000, 1000}
+	want := []time.Duration{0, 100, 200, 400, 800, 1000, 1000}
 	for i, w := range want {
 		d := tr.Exit(quick)
 		if !d.Restart || d.Failed || d.Delay != w*time.Millisecond {
@@ -81,8 +81,72 @@ func TestBackoffGrowthAndStableReset(t *testing.T) {
 		t.Fatalf("after stable run: %+v, want immediate restart", d)
 	}
 	d = tr.Exit(quick)
-	if d.Delay != 100*time.Millisecond {
-		t.Fatalf("first quick crash after stable run: delay %v, want 100ms", d.Delay)
+	if d.Delay != 0 {
+		t.Fatalf("first quick crash after stable run: delay %v, want an immediate restart", d.Delay)
+	}
+	if d = tr.Exit(quick); d.Delay != 100*time.Millisecond {
+		t.Fatalf("second quick crash after stable run: delay %v, want 100ms", d.Delay)
+	}
+}
+
+func TestStartErrorWaitsAtLeastInitial(t *testing.T) {
+	t.Parallel()
+	tr := New(config.RestartAlways, backoff(), WithJitter(func() float64 { return 0.5 }))
+	if d := tr.Exit(Outcome{StartErr: errors.New("no such file")}); !d.Restart || d.Delay != 100*time.Millisecond {
+		t.Fatalf("first start error: %+v, want a retry after initial (100ms)", d)
+	}
+}
+
+func TestTimeToFailMatchesTracker(t *testing.T) {
+	t.Parallel()
+	for _, b := range []config.Backoff{backoff(), config.Default().Defaults.Backoff} {
+		want, ok := TimeToFail(b)
+		if !ok {
+			t.Fatalf("%+v: never fails", b)
+		}
+		clk := &fakeClock{t: time.Unix(1000, 0)}
+		tr := New(config.RestartAlways, b, WithClock(clk.now), WithJitter(func() float64 { return 0.5 }))
+		first := clk.t
+		for i := 1; ; i++ {
+			d := tr.Exit(Outcome{Code: 255})
+			if d.Failed {
+				if i != b.MaxFailures {
+					t.Fatalf("failed at start %d, want %d (maxFailures)", i, b.MaxFailures)
+				}
+				break
+			}
+			clk.advance(d.Delay)
+		}
+		if got := clk.t.Sub(first); got != want {
+			t.Fatalf("failed %v after the first start, TimeToFail says %v", got, want)
+		}
+	}
+	// The figure example.yaml gives for the shipped defaults.
+	if d, _ := TimeToFail(config.Default().Defaults.Backoff); d != 91500*time.Millisecond {
+		t.Fatalf("TimeToFail(defaults) = %v; update the comment in example.yaml (about 90 s)", d)
+	}
+	b := backoff()
+	b.Window = config.Duration(500 * time.Millisecond) // delays 0, 0.1, 0.2, 0.4 s
+	if _, ok := TimeToFail(b); ok {
+		t.Fatal("delays longer than the window: TimeToFail says it fails")
+	}
+}
+
+// Long runs restart at once, but still count: the instance that keeps
+// exiting is failed at the MaxFailures-th exit within the window.
+func TestLongRunsCountTowardFailed(t *testing.T) {
+	t.Parallel()
+	clk := &fakeClock{t: time.Unix(1000, 0)}
+	tr := New(config.RestartAlways, backoff(), WithClock(clk.now), WithJitter(func() float64 { return 0.5 }))
+	long := Outcome{Code: 1, Ran: 11 * time.Second} // > StableAfter (10s)
+	for i := 1; i < 5; i++ {
+		if d := tr.Exit(long); !d.Restart || d.Delay != 0 || d.Failed {
+			t.Fatalf("exit %d after a long run: %+v, want an immediate restart", i, d)
+		}
+		clk.advance(11 * time.Second)
+	}
+	if d := tr.Exit(long); !d.Failed {
+		t.Fatalf("5th exit within the window (maxFailures 5): %+v, want failed", d)
 	}
 }
 
@@ -91,6 +155,7 @@ func TestJitterBounds(t *testing.T) {
 	for _, r := range []float64{0, 0.999999} {
 		b := backoff()
 		tr := New(config.RestartAlways, b, WithJitter(func() float64 { return r }))
+		tr.Exit(Outcome{Code: 1}) // immediate
 		d := tr.Exit(Outcome{Code: 1})
 		lo, hi := 80*time.Millisecond, 120*time.Millisecond
 		if d.Delay < lo || d.Delay > hi {
@@ -113,7 +178,7 @@ func TestFailedAfterMaxFailuresInWindow(t *testing.T) {
 	clk := &fakeClock{t: time.Unix(1000, 0)}
 	tr := New(config.RestartAlways, backoff(), WithClock(clk.now), WithJitter(func() float64 { return 0.5 }))
 	quick := Outcome{Code: 2, Ran: time.Millisecond}
-	for i := 0; i < 5; i++ {
+	for i := 0; i < 4; i++ {
 		if d := tr.Exit(quick); d.Failed {
 			t.Fatalf("failure %d: failed too early", i+1)
 		}
@@ -121,11 +186,11 @@ func TestFailedAfterMaxFailuresInWindow(t *testing.T) {
 	}
 	d := tr.Exit(quick)
 	if !d.Failed || !d.Restart || d.Delay != 5*time.Minute {
-		t.Fatalf("6th failure in window: %+v, want failed with 5m cool-down", d)
+		t.Fatalf("5th failure in window (maxFailures 5): %+v, want failed with 5m cool-down", d)
 	}
-	// Counters were reset: the retry after the cool-down starts at the initial delay.
+	// Counters were reset: the retry after the cool-down starts a fresh streak.
 	clk.advance(5 * time.Minute)
-	if d := tr.Exit(quick); d.Failed || d.Delay != 100*time.Millisecond {
+	if d := tr.Exit(quick); d.Failed || d.Delay != 0 {
 		t.Fatalf("after cool-down: %+v, want fresh backoff", d)
 	}
 }

@@ -27,6 +27,7 @@ func helperMain() int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	cfg.ApplyDefaults()
 	m, err := New(&cfg, Options{})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -34,11 +35,17 @@ func helperMain() int {
 	}
 	go func() {
 		<-m.Ready()
-		var pids []string
+		m.capture.Flush()
+		var pids, gcs []string
 		for _, s := range m.Status() {
 			pids = append(pids, strconv.Itoa(s.PID))
+			for _, l := range m.Logs().Tail(s.ID(), 0) {
+				if pid, ok := strings.CutPrefix(l.Text, "grandchild pid "); ok {
+					gcs = append(gcs, pid)
+				}
+			}
 		}
-		fmt.Println("READY " + strings.Join(pids, " "))
+		fmt.Println("READY " + strings.Join(pids, " ") + " GRANDCHILDREN " + strings.Join(gcs, " "))
 	}()
 	if err := m.Run(context.Background()); err != nil {
 		fmt.Fprintln(os.Stderr, err)

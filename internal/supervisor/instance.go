@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/http"
+	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/openim-supervisor/openim-supervisor/internal/config"
@@ -15,64 +15,73 @@ import (
 	"github.com/openim-supervisor/openim-supervisor/internal/restart"
 )
 
+// deps is what an instance needs from the rest of the supervisor.
+type deps struct {
+	log      *slog.Logger
+	launch   *launcher // set by Run before any loop starts
+	gate     *readyGate
+	changed  func()       // state changed (coalesced by the caller)
+	badTrans atomic.Int64 // transitions outside the table (tests)
+}
+
 type cmdKind uint8
 
 const (
 	cmdStart   cmdKind = iota // start (if not running) and reply once ready
-	cmdStop                   // stop (signal ladder) and reply once gone
+	cmdStop                   // stop (the stop ladder) and reply once gone
 	cmdPing                   // reply at once
 	cmdSetSpec                // replace the spec (while stopped)
 	cmdQuit                   // stop if needed, reply, end the goroutine
+	cmdSignal                 // send sig to the running child (signal.go)
 )
 
 type command struct {
 	kind  cmdKind
 	spec  config.Instance
+	sig   string     // cmdSignal
 	reply chan error // buffered 1
 }
-
-// DefaultReadyTimeout applies when Ready.Timeout is 0.
-const DefaultReadyTimeout = 60 * time.Second
 
 // instance is one supervised instance. Its goroutine (loop) owns the child
 // and every timer; other goroutines talk to it through cmds and read its
 // status under mu.
 type instance struct {
-	m     *Manager
+	d     *deps
 	id    string
 	name  string
 	cmds  chan *command
 	queue *logs.Queue
-	spec  config.Instance // read by Manager only under opMu; written by loop under opMu (cmdSetSpec)
+	spec  config.Instance // read by ops only under Manager.opMu; written by loop under opMu (cmdSetSpec)
 
-	everReady bool // guarded by m.mu
-	quitDone  chan struct{}
+	quitDone chan struct{}
 
 	mu sync.Mutex
 	st InstanceStatus
 }
 
-func (m *Manager) newInstance(ci config.Instance) *instance {
+func newInstance(d *deps, c *logs.Capture, ci config.Instance, openim bool) *instance {
 	return &instance{
-		m:        m,
+		d:        d,
 		id:       ci.ID(),
 		name:     ci.Process,
 		cmds:     make(chan *command, 1),
-		queue:    m.capture.Queue(ci.Process, ci.Index),
+		queue:    c.Queue(ci.Process, ci.Index, logs.QueueOptions{JoinSplitRecords: openim}),
 		spec:     ci,
 		quitDone: make(chan struct{}),
-		st:       InstanceStatus{Name: ci.Process, Index: ci.Index, State: StateStopped, Since: time.Now()},
+		st: InstanceStatus{Name: ci.Process, Index: ci.Index, State: StatePending, Since: time.Now(),
+			MaxFailures: ci.Backoff.MaxFailures},
 	}
 }
 
 func (in *instance) status() InstanceStatus {
 	in.mu.Lock()
-	defer in.mu.Unlock()
 	st := in.st
+	in.mu.Unlock()
 	if st.LastExit != nil {
 		e := *st.LastExit
 		st.LastExit = &e
 	}
+	st.LogDropped = in.queue.Dropped()
 	return st
 }
 
@@ -114,9 +123,12 @@ const (
 	timerNone      timerKind = iota
 	timerRestart             // backoff or cool-down over: start again
 	timerReadyWait           // Ready.After elapsed
-	timerKill                // stop timeout elapsed: SIGKILL
-	timerFinal               // SIGKILL did not help
 )
+
+type stopResult struct {
+	p   *process.Process
+	err error
+}
 
 // run is the per-loop state, owned by the instance goroutine.
 type run struct {
@@ -124,12 +136,13 @@ type run struct {
 	ctx     context.Context
 	tracker *restart.Tracker
 
-	proc          *process.Process
-	done          <-chan struct{}
-	stopRequested bool
-	stopFailed    bool // SIGKILL did not end the child within FinalWait
-	quitting      bool
-	quitReply     chan error
+	proc       *process.Process
+	done       <-chan struct{}
+	stopping   bool // a stop was requested for proc
+	stopFailed bool // SIGKILL did not end proc (process.ErrStopTimeout)
+	stopC      chan stopResult
+	quitting   bool
+	quitReply  chan error
 
 	timer     *time.Timer
 	timerC    <-chan time.Time
@@ -140,10 +153,6 @@ type run struct {
 
 	startWaiters []chan error
 	stopWaiters  []chan error
-}
-
-func newTracker(ci config.Instance) *restart.Tracker {
-	return restart.New(ci.Restart, ci.Backoff)
 }
 
 // loop is the instance goroutine. Its own frame is kept small (the state
@@ -162,10 +171,12 @@ func (in *instance) loop(ctx context.Context) {
 			if r.exited() {
 				return
 			}
-		case <-r.timerC:
-			if r.fired() {
+		case s := <-r.stopC:
+			if r.stopDone(s) {
 				return
 			}
+		case <-r.timerC:
+			r.fired()
 		case err := <-r.probeC:
 			r.probed(err)
 		case <-ctx.Done():
@@ -177,7 +188,8 @@ func (in *instance) loop(ctx context.Context) {
 
 //go:noinline
 func newRun(in *instance, ctx context.Context) *run {
-	return &run{in: in, ctx: ctx, tracker: newTracker(in.spec)}
+	return &run{in: in, ctx: ctx, tracker: restart.New(in.spec.Restart, in.spec.Backoff),
+		stopC: make(chan stopResult, 1)}
 }
 
 // abort kills the child when the Manager goes away without a stop.
@@ -187,7 +199,7 @@ func (r *run) abort() {
 	if r.proc != nil {
 		_ = r.proc.Kill()
 		<-r.proc.Done()
-		r.in.m.dropRecord(r.in.id, r.proc.PID())
+		r.in.d.launch.ended(r.in.id, r.proc.PID())
 	}
 }
 
@@ -228,14 +240,12 @@ func (r *run) set(f func(st *InstanceStatus)) {
 	if in.st.State != old {
 		in.st.Since = time.Now()
 		if !validTransition(old, in.st.State) {
-			in.m.mu.Lock()
-			in.m.badTrans++
-			in.m.mu.Unlock()
-			in.m.log.Error("internal: unexpected state transition", "id", in.id, "from", old, "to", in.st.State)
+			in.d.badTrans.Add(1)
+			in.d.log.Error("internal: unexpected state transition", "id", in.id, "from", old, "to", in.st.State)
 		}
 	}
 	in.mu.Unlock()
-	in.m.notify()
+	in.d.changed()
 }
 
 func (r *run) state() State {
@@ -249,22 +259,26 @@ func (r *run) command(c *command) bool {
 	switch c.kind {
 	case cmdPing:
 		c.reply <- nil
+	case cmdSignal:
+		r.signal(c)
 	case cmdSetSpec:
 		r.in.spec = c.spec
-		r.tracker = newTracker(c.spec)
+		r.tracker = restart.New(c.spec.Restart, c.spec.Backoff)
+		r.set(func(s *InstanceStatus) { s.MaxFailures = c.spec.Backoff.MaxFailures; s.Failures = 0 })
 		c.reply <- nil
 	case cmdStart:
 		if r.proc != nil {
-			switch r.state() {
-			case StateRunning:
-				c.reply <- nil
-			case StateStarting:
-				r.startWaiters = append(r.startWaiters, c.reply)
-			default:
+			switch {
+			case r.stopping:
 				c.reply <- fmt.Errorf("%s is stopping", r.in.id)
+			case r.state() == StateRunning:
+				c.reply <- nil
+			default:
+				r.startWaiters = append(r.startWaiters, c.reply)
 			}
 			return false
 		}
+		// An explicit start clears a backoff, a failed state and the counters.
 		r.clearTimer()
 		r.tracker.Reset()
 		r.startWaiters = append(r.startWaiters, c.reply)
@@ -278,39 +292,38 @@ func (r *run) command(c *command) bool {
 			if st := r.state(); st != StateStopped && st != StateExited {
 				r.set(func(s *InstanceStatus) { s.State = StateStopped; s.NextStart = time.Time{} })
 			}
+			replyAll(&r.startWaiters, fmt.Errorf("%s: stopped before it started", r.in.id))
 			c.reply <- nil
 			return r.quitting
 		}
+		if r.stopFailed { // unkillable (e.g. stuck in the kernel): give up on it
+			c.reply <- fmt.Errorf("%s (pid %d): %w", r.in.id, r.proc.PID(), process.ErrStopTimeout)
+			return r.quitting
+		}
 		if c.kind == cmdQuit {
-			if r.stopFailed { // unkillable (e.g. stuck in the kernel): give up on it
-				c.reply <- fmt.Errorf("%s (pid %d): %w", r.in.id, r.proc.PID(), process.ErrStopTimeout)
-				return true
-			}
 			r.quitReply = c.reply
 		} else {
 			r.stopWaiters = append(r.stopWaiters, c.reply)
 		}
 		replyAll(&r.startWaiters, fmt.Errorf("%s: stopped before it was ready", r.in.id))
-		if !r.stopRequested {
-			r.stopRequested = true
+		if !r.stopping {
 			r.beginStop()
 		}
 	}
 	return false
 }
 
-// start launches the child; restart says whether this is a policy restart.
+// start launches the child; isRestart says whether this is a policy restart.
 func (r *run) start(isRestart bool) {
 	in := r.in
 	spec := in.spec
-	p, ticks, err := in.m.startProcess(r.ctx, process.Spec{
-		Path: spec.Path, Args: spec.Args, Env: process.Environ(in.m.baseEnv, spec.Env), Dir: spec.Dir,
-		StopSignal: string(spec.StopSignal), StopTimeout: spec.StopTimeout,
-		Output: in.queue, Reaper: in.m.reaper, Readers: &in.m.readers, Poller: in.m.poller,
+	p, err := in.d.launch.start(r.ctx, in.id, process.Spec{
+		Path: spec.Path, Args: spec.Args, Env: process.Environ(in.d.launch.baseEnv, spec.Env), Dir: spec.Dir,
+		StopSignal: string(spec.StopSignal), StopTimeout: spec.StopTimeout, Output: in.queue,
 	})
 	now := time.Now()
 	if err != nil {
-		in.m.log.Error("start failed", "id", in.id, "err", err)
+		in.d.log.Error("start failed", "id", in.id, "err", err)
 		ex := &Exit{Code: -1, Time: now, Err: err.Error()}
 		replyAll(&r.startWaiters, fmt.Errorf("%s: %w", in.id, err))
 		r.set(func(s *InstanceStatus) {
@@ -324,9 +337,7 @@ func (r *run) start(isRestart bool) {
 		return
 	}
 	r.proc, r.done = p, p.Done()
-	if ticks != 0 {
-		in.m.addRecord(process.Record{ID: in.id, PID: p.PID(), PGID: p.PID(), StartTime: ticks})
-	}
+	r.stopping, r.stopFailed = false, false
 	r.set(func(s *InstanceStatus) {
 		s.State = StateStarting
 		s.PID = p.PID()
@@ -343,10 +354,10 @@ func (r *run) start(isRestart bool) {
 	r.afterWait()
 }
 
-// afterWait: the instance stayed up Ready.After; run the check if any.
+// afterWait: the instance stayed up Ready.After; run the checks if any.
 func (r *run) afterWait() {
 	rd := r.in.spec.Ready
-	if rd.TCP == "" && rd.HTTP == "" {
+	if !rd.HasCheck() {
 		r.ready()
 		return
 	}
@@ -360,15 +371,20 @@ func (r *run) afterWait() {
 	go func() { ch <- probe(ctx, rd) }()
 }
 
+// DefaultReadyTimeout applies when Ready.Timeout is 0.
+const DefaultReadyTimeout = 60 * time.Second
+
 func (r *run) ready() {
-	r.set(func(s *InstanceStatus) { s.State = StateRunning })
-	r.in.m.instanceReady(r.in)
+	var started time.Time
+	r.set(func(s *InstanceStatus) { s.State = StateRunning; started = s.StartedAt })
+	r.in.d.log.Debug("ready", "id", r.in.id, "after", time.Since(started).Round(time.Millisecond))
+	r.in.d.gate.ready(r.in)
 	replyAll(&r.startWaiters, nil)
 }
 
 func (r *run) probed(err error) {
 	r.cancelProbe()
-	if r.proc == nil || r.stopRequested {
+	if r.proc == nil || r.stopping {
 		return
 	}
 	if err == nil {
@@ -377,60 +393,53 @@ func (r *run) probed(err error) {
 	}
 	// Not ready in time: a failed start. Kill it; the exit goes through the
 	// restart policy like a crash.
-	r.in.m.log.Warn("readiness check failed; killing the instance", "id", r.in.id, "err", err)
+	r.in.d.log.Warn("readiness check failed; killing the instance", "id", r.in.id, "err", err)
 	replyAll(&r.startWaiters, fmt.Errorf("%s: not ready: %w", r.in.id, err))
 	_ = r.proc.Kill()
 }
 
-// fired handles a timer; true ends the loop.
-func (r *run) fired() bool {
+// fired handles a timer.
+func (r *run) fired() {
 	k := r.timerKind
 	r.timer, r.timerC, r.timerKind = nil, nil, timerNone
 	switch k {
 	case timerRestart:
 		r.start(true)
 	case timerReadyWait:
-		if r.proc != nil && !r.stopRequested {
+		if r.proc != nil && !r.stopping {
 			r.afterWait()
 		}
-	case timerKill:
-		if r.proc != nil {
-			r.in.m.log.Warn("stop timeout; sending SIGKILL to the process group", "id", r.in.id, "pid", r.proc.PID())
-			_ = r.proc.Kill()
-			r.setTimer(timerFinal, process.FinalWait)
-		}
-	case timerFinal:
-		if r.proc != nil {
-			err := fmt.Errorf("%s (pid %d): %w", r.in.id, r.proc.PID(), process.ErrStopTimeout)
-			r.in.m.log.Error("stop failed", "err", err)
-			r.stopFailed = true
-			replyAll(&r.stopWaiters, err)
-			if r.quitReply != nil {
-				r.quitReply <- err
-				return true
-			}
-		}
 	}
-	return false
 }
 
+// beginStop runs the stop ladder (process.Process.Stop: the stop signal,
+// stopTimeout, SIGKILL to the group, a bounded wait) in a goroutine; the
+// exit arrives on r.done as any other.
 func (r *run) beginStop() {
 	r.cancelProbe()
 	r.clearTimer()
+	r.stopping = true
 	r.set(func(s *InstanceStatus) { s.State = StateStopping })
-	spec := r.in.spec
-	if spec.StopSignal == "KILL" || spec.StopTimeout <= 0 {
-		_ = r.proc.Kill()
-		r.setTimer(timerFinal, process.FinalWait)
-		return
+	p, ctx, c := r.proc, r.ctx, r.stopC
+	go func() { c <- stopResult{p, p.Stop(ctx)} }()
+}
+
+// stopDone handles the end of a stop ladder; true ends the loop.
+func (r *run) stopDone(s stopResult) bool {
+	if s.p != r.proc || s.err == nil {
+		return false // the exit (r.done) does the rest
 	}
-	if err := r.proc.Signal(string(spec.StopSignal)); err != nil {
-		r.in.m.log.Warn("stop signal failed; killing", "id", r.in.id, "err", err)
-		_ = r.proc.Kill()
-		r.setTimer(timerFinal, process.FinalWait)
-		return
+	err := fmt.Errorf("%s (pid %d): %w", r.in.id, s.p.PID(), s.err)
+	r.in.d.log.Error("stop failed", "err", err)
+	if errors.Is(s.err, process.ErrStopTimeout) {
+		r.stopFailed = true
 	}
-	r.setTimer(timerKill, spec.StopTimeout)
+	replyAll(&r.stopWaiters, err)
+	if r.quitReply != nil {
+		r.quitReply <- err
+		return true
+	}
+	return false
 }
 
 // exited handles the end of the child; true ends the loop.
@@ -438,13 +447,16 @@ func (r *run) exited() bool {
 	p := r.proc
 	ex := p.Exit()
 	r.proc, r.done = nil, nil
-	r.stopFailed = false
 	r.cancelProbe()
 	r.clearTimer()
-	r.in.m.dropRecord(r.in.id, p.PID())
+	r.in.d.launch.ended(r.in.id, p.PID())
 	last := &Exit{Code: ex.Code, Signal: ex.Signal, Time: ex.Time}
-	if r.stopRequested {
-		r.stopRequested = false
+	if r.stopping {
+		r.stopping, r.stopFailed = false, false
+		if ex.Signal == "KILL" && r.in.spec.StopSignal != "KILL" {
+			r.in.d.log.Warn("did not stop within stopTimeout; killed", "id", r.in.id, "pid", p.PID(),
+				"stopTimeout", r.in.spec.StopTimeout)
+		}
 		r.set(func(s *InstanceStatus) { s.State = StateStopped; s.PID = 0; s.LastExit = last })
 		replyAll(&r.stopWaiters, nil)
 		if r.quitting {
@@ -455,7 +467,7 @@ func (r *run) exited() bool {
 		}
 		return false
 	}
-	r.in.m.log.Warn("instance exited", "id", r.in.id, "pid", p.PID(), "exit", ex.String(), "ran", ex.Ran.Round(time.Millisecond))
+	r.in.d.log.Warn("instance exited", "id", r.in.id, "pid", p.PID(), "exit", ex.String(), "ran", ex.Ran.Round(time.Millisecond))
 	replyAll(&r.startWaiters, fmt.Errorf("%s exited before it was ready (%s)", r.in.id, ex))
 	r.set(func(s *InstanceStatus) { s.PID = 0; s.LastExit = last })
 	r.decide(restart.Outcome{Code: ex.Code, Signaled: ex.Signaled(), Ran: ex.Ran})
@@ -465,73 +477,23 @@ func (r *run) exited() bool {
 // decide applies the restart policy after an unrequested exit or a failed start.
 func (r *run) decide(o restart.Outcome) {
 	d := r.tracker.Exit(o)
-	if d.Restart && d.Delay <= 0 && o.StartErr != nil {
-		d.Delay = time.Second // never spin on a binary that cannot start
-	}
+	failures := r.tracker.Failures()
 	switch {
 	case !d.Restart:
-		r.set(func(s *InstanceStatus) { s.State = StateExited })
+		r.set(func(s *InstanceStatus) { s.State = StateExited; s.Failures = failures })
 	case d.Delay <= 0:
+		r.set(func(s *InstanceStatus) { s.Failures = failures })
 		r.start(true) // immediate: no timer on the fast path
 	default:
 		next := time.Now().Add(d.Delay)
 		state := StateBackoff
 		if d.Failed {
 			state = StateFailed
-			r.in.m.log.Error("instance failed: too many failures; retrying after the cool-down", "id", r.in.id, "cooldown", d.Delay)
+			failures = r.in.spec.Backoff.MaxFailures
+			r.in.d.log.Error("instance failed: too many quick exits; retrying after the cool-down", "id", r.in.id,
+				"failures", failures, "window", r.in.spec.Backoff.Window.D(), "cooldown", d.Delay)
 		}
-		r.set(func(s *InstanceStatus) { s.State = state; s.NextStart = next })
+		r.set(func(s *InstanceStatus) { s.State = state; s.NextStart = next; s.Failures = failures })
 		r.setTimer(timerRestart, d.Delay)
 	}
-}
-
-// probe retries the TCP or HTTP check with a short growing pause until it
-// answers or ctx ends.
-func probe(ctx context.Context, rd config.ResolvedReady) error {
-	pause := 20 * time.Millisecond
-	var last error
-	for {
-		try, cancel := context.WithTimeout(ctx, time.Second)
-		last = check(try, rd)
-		cancel()
-		if last == nil {
-			return nil
-		}
-		t := time.NewTimer(pause)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("%w (last error: %v)", ctx.Err(), last)
-		case <-t.C:
-		}
-		if pause < 500*time.Millisecond {
-			pause *= 2
-		}
-	}
-}
-
-func check(ctx context.Context, rd config.ResolvedReady) error {
-	if rd.TCP != "" {
-		var d net.Dialer
-		c, err := d.DialContext(ctx, "tcp", rd.TCP)
-		if err != nil {
-			return err
-		}
-		c.Close()
-	}
-	if rd.HTTP != "" {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, rd.HTTP, nil)
-		if err != nil {
-			return err
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode >= 400 {
-			return errors.New("HTTP " + resp.Status)
-		}
-	}
-	return nil
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/openim-supervisor/openim-supervisor/internal/config"
 	"github.com/openim-supervisor/openim-supervisor/internal/logs"
+	"github.com/openim-supervisor/openim-supervisor/internal/process"
 )
 
 // standinDir holds the stand-in binary under every service and tool name.
@@ -24,6 +25,7 @@ var standinNames = []string{"openim-api", "openim-rpc-user", "openim-push", "ope
 	"extra", "check-free-memory", "check-component", "seq"}
 
 func TestMain(m *testing.M) {
+	process.RunGuardianIfAsked() // the Manager's guardian re-executes this binary
 	if os.Getenv(helperEnv) != "" {
 		os.Exit(helperMain())
 	}
@@ -65,6 +67,7 @@ func dur(d time.Duration) config.Duration { return config.Duration(d) }
 
 // newConfig returns a config whose OpenIM services are the stand-in, with
 // quick defaults; dir is the test's temp dir (state, logs, standin.yaml).
+// Change it before start (which applies the defaults).
 func newConfig(t *testing.T, procs ...config.Process) *config.Config {
 	t.Helper()
 	dir := t.TempDir()
@@ -116,6 +119,7 @@ type harness struct {
 func start(t *testing.T, cfg *config.Config, output logs.Sink) *harness {
 	t.Helper()
 	h := &harness{t: t, runErr: make(chan error, 1), wake: make(chan struct{}, 1)}
+	cfg.ApplyDefaults()
 	m, err := New(cfg, Options{Output: output, OnChange: func() {
 		select {
 		case h.wake <- struct{}{}:
@@ -157,10 +161,7 @@ func (h *harness) stop() error {
 	h.cancel()
 	select {
 	case err := <-h.runErr:
-		h.m.mu.Lock()
-		bad := h.m.badTrans
-		h.m.mu.Unlock()
-		if bad != 0 {
+		if bad := h.m.d.badTrans.Load(); bad != 0 {
 			h.t.Errorf("%d state transitions outside the table", bad)
 		}
 		return err

@@ -5,16 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
-	"runtime"
 	"runtime/debug"
 	"sync"
 	"time"
 
 	"github.com/openim-supervisor/openim-supervisor/internal/config"
 	"github.com/openim-supervisor/openim-supervisor/internal/logs"
-	"github.com/openim-supervisor/openim-supervisor/internal/process"
 )
 
 // Options configure a Manager.
@@ -34,42 +30,32 @@ type Options struct {
 // ErrNotRunning is returned by the control methods when Run is not active.
 var ErrNotRunning = errors.New("supervisor is not running")
 
-// Manager runs the configured process set.
+// Manager runs the configured process set. It holds the instances and the
+// phase; the work is done by its collaborators (see the package comment).
 type Manager struct {
 	log      *slog.Logger
 	output   logs.Sink
 	ring     *logs.Ring
 	capture  *logs.Capture
 	onChange func()
-	baseEnv  []string
-	reaper   *process.Reaper
-	poller   *process.Poller // nil outside Linux
+	changes  chan struct{} // cap 1: wake the OnChange caller
+	d        *deps
+	gate     *readyGate
+	pre      *preStart
 
 	opMu sync.Mutex // serialises the start phase, Start/Stop/Restart/Reload
 
-	mu           sync.Mutex
-	cfg          *config.Config
-	insts        []*instance // config order
-	byID         map[string]*instance
-	running      bool
-	loopCtx      context.Context
-	loops        sync.WaitGroup
-	pendingReady int
-	ready        chan struct{}
-	readyClosed  bool
-	badTrans     int // transitions outside the table (tests)
-
-	forks   chan forkReq   // to the forker goroutine
-	changed chan struct{}  // cap 1: wake the OnChange notifier
-	readers sync.WaitGroup // output readers of every child
-
-	recMu       sync.Mutex
-	records     map[string]process.Record
-	recordsPath string
-	recDirty    chan struct{} // cap 1: wake the records writer
+	mu       sync.Mutex // guards what follows (held only to copy)
+	cfg      *config.Config
+	insts    []*instance // config order
+	phase    Phase
+	deadline time.Time
+	loopCtx  context.Context
+	loops    sync.WaitGroup
 }
 
-// New prepares a Manager for cfg; nothing runs until Run.
+// New prepares a Manager for cfg (defaults applied: config.Load, or
+// ApplyDefaults for a config built in code); nothing runs until Run.
 func New(cfg *config.Config, opts Options) (*Manager, error) {
 	if cfg == nil {
 		return nil, errors.New("supervisor: nil config")
@@ -79,15 +65,10 @@ func New(cfg *config.Config, opts Options) (*Manager, error) {
 		output:   opts.Output,
 		ring:     opts.Ring,
 		onChange: opts.OnChange,
-		baseEnv:  process.BaseEnv(),
-		reaper:   process.NewReaper(),
+		changes:  make(chan struct{}, 1),
+		gate:     newReadyGate(),
 		cfg:      cfg,
-		byID:     map[string]*instance{},
-		ready:    make(chan struct{}),
-		changed:  make(chan struct{}, 1),
-		forks:    make(chan forkReq),
-		records:  map[string]process.Record{},
-		recDirty: make(chan struct{}, 1),
+		phase:    PhaseIdle,
 	}
 	if m.log == nil {
 		m.log = slog.New(slog.DiscardHandler)
@@ -95,28 +76,40 @@ func New(cfg *config.Config, opts Options) (*Manager, error) {
 	if m.ring == nil {
 		m.ring = logs.NewRing(cfg.Log.Buffer)
 	}
-	m.capture = logs.NewCapture(logs.Multi(opts.Output, m.ring), 0)
-	if cfg.Paths.StateDir != "" {
-		m.recordsPath = filepath.Join(cfg.Paths.StateDir, process.RecordsFile)
-	}
+	m.capture = logs.NewCapture(logs.Multi(opts.Output, m.ring), logs.Options{})
+	m.d = &deps{log: m.log, gate: m.gate, changed: m.notify}
+	m.pre = newPreStart(m.log, m.capture, m.ring, m.notify, cfg.Tools())
 	seen := map[string]bool{}
 	for _, ci := range cfg.Instances() {
 		if seen[ci.ID()] {
 			return nil, fmt.Errorf("supervisor: duplicate instance %s", ci.ID())
 		}
 		seen[ci.ID()] = true
-		inst := m.newInstance(ci)
-		m.insts = append(m.insts, inst)
-		m.byID[ci.ID()] = inst
+		in := m.newInstance(cfg, ci)
+		m.insts = append(m.insts, in)
+		m.gate.wait(in)
 	}
 	return m, nil
 }
 
-// Logs returns the ring of recent lines per instance.
+// newInstance makes an instance of cfg; a process without a command is an
+// OpenIM service, whose split log records are mended (logs.QueueOptions).
+func (m *Manager) newInstance(cfg *config.Config, ci config.Instance) *instance {
+	openim := false
+	for _, p := range cfg.Processes {
+		if p.Name == ci.Process {
+			openim = p.Command == ""
+		}
+	}
+	return newInstance(m.d, m.capture, ci, openim)
+}
+
+// Logs returns the ring of recent lines per instance (and per pre-start
+// tool, as "NAME:0").
 func (m *Manager) Logs() *logs.Ring { return m.ring }
 
 // Ready is closed once every instance was ready after the start.
-func (m *Manager) Ready() <-chan struct{} { return m.ready }
+func (m *Manager) Ready() <-chan struct{} { return m.gate.done() }
 
 // Status returns a snapshot of every instance in config order.
 func (m *Manager) Status() []InstanceStatus {
@@ -130,12 +123,68 @@ func (m *Manager) Status() []InstanceStatus {
 	return out
 }
 
+// Snapshot returns the whole state: phase, pre-start tools, instances.
+func (m *Manager) Snapshot() Snapshot {
+	m.mu.Lock()
+	phase, deadline := m.phase, m.deadline
+	m.mu.Unlock()
+	s := Snapshot{Phase: phase, Tools: m.pre.status(), Instances: m.Status()}
+	ready := 0
+	for _, in := range s.Instances {
+		if in.State == StateRunning {
+			ready++
+		}
+	}
+	s.AllReady = ready == len(s.Instances) && (phase == PhaseStarting || phase == PhaseRunning)
+	switch phase {
+	case PhasePreStart:
+		if t, ok := m.pre.current(); ok {
+			s.Detail = "pre-start: " + t.Name
+			if t.Attempt > 0 {
+				s.Detail += fmt.Sprintf(", attempt %d", t.Attempt)
+			} else {
+				s.Detail += ", running " + time.Since(t.StartedAt).Round(time.Second).String()
+			}
+			s.Deadline = t.Deadline
+		}
+	case PhaseStarting, PhaseRunning:
+		if !s.AllReady {
+			s.Detail = fmt.Sprintf("%s: %d/%d ready", phase, ready, len(s.Instances))
+		}
+		if phase == PhaseStarting {
+			s.Deadline = deadline
+		}
+	case PhaseFailed:
+		for _, t := range s.Tools {
+			if t.State == ToolFailed {
+				s.Detail = t.Error
+			}
+		}
+	}
+	return s
+}
+
+func (m *Manager) setPhase(p Phase) {
+	m.mu.Lock()
+	m.phase = p
+	m.deadline = time.Time{}
+	m.mu.Unlock()
+	m.notify()
+}
+
+func (m *Manager) setDeadline(t time.Time) {
+	m.mu.Lock()
+	m.deadline = t
+	m.mu.Unlock()
+	m.notify()
+}
+
 // Run kills leftovers of a previous run, runs the pre-start tools, starts
-// every instance in order, supervises them until ctx ends, then stops all
-// in reverse order. It returns when every child is gone.
+// every instance (segment by segment), supervises them until ctx ends, then
+// stops all in reverse. It returns when every child is gone.
 func (m *Manager) Run(ctx context.Context) error {
 	m.mu.Lock()
-	if m.running || m.loopCtx != nil {
+	if m.loopCtx != nil {
 		m.mu.Unlock()
 		return errors.New("supervisor: Run called twice")
 	}
@@ -144,186 +193,76 @@ func (m *Manager) Run(ctx context.Context) error {
 	m.mu.Unlock()
 
 	var bg sync.WaitGroup
+	l := newLauncher(m.log, m.cfg.Paths.StateDir)
+	m.d.launch = l
+	l.open(loopCtx, &bg)
+	bg.Add(1)
+	go func() { defer bg.Done(); m.notifier(loopCtx) }()
 	defer func() {
 		cancelLoops()
 		bg.Wait()
-	}()
-
-	m.memoryHint(len(m.insts))
-	m.killLeftovers()
-	poller, err := process.NewPoller()
-	if err != nil {
-		m.log.Warn("no poller; using goroutines per child", "err", err)
-	}
-	m.poller = poller
-	defer func() {
-		if poller != nil {
-			poller.Close()
-		}
-	}()
-	nf := forkers()
-	bg.Add(3 + nf)
-	for range nf {
-		go func() { defer bg.Done(); m.forker(loopCtx) }()
-	}
-	go func() {
-		defer bg.Done()
-		if err := m.reaper.Run(loopCtx); err != nil {
-			m.log.Warn("zombie reaper not available", "err", err)
-		}
-	}()
-	go func() { defer bg.Done(); m.notifier(loopCtx) }()
-	recCtx, stopRecords := context.WithCancel(context.Background())
-	recDone := make(chan struct{})
-	go func() { defer bg.Done(); defer close(recDone); m.recordsWriter(recCtx) }()
-	// Every child is gone when Run returns: stop the writer, then remove
-	// the file so that no stale record survives a clean stop.
-	defer func() {
-		stopRecords()
-		<-recDone
-		if m.recordsPath != "" {
-			if err := os.Remove(m.recordsPath); err != nil && !errors.Is(err, os.ErrNotExist) {
-				m.log.Warn("remove children records", "path", m.recordsPath, "err", err)
-			}
-		}
+		l.close()
 	}()
 
 	m.opMu.Lock()
-	if err := m.runTools(ctx); err != nil {
-		m.opMu.Unlock()
-		m.capture.Flush()
-		return err
-	}
 	m.mu.Lock()
-	m.running = true
 	insts := append([]*instance(nil), m.insts...)
-	m.pendingReady = len(insts)
-	if m.pendingReady == 0 {
-		m.closeReadyLocked()
-	}
 	for _, in := range insts {
 		m.spawn(in)
 	}
 	m.mu.Unlock()
-
+	m.setPhase(PhasePreStart)
+	if err := m.pre.run(ctx, l, m.cfg.Tools()); err != nil {
+		m.setPhase(PhaseFailed)
+		m.quitAll()
+		m.opMu.Unlock()
+		m.capture.Flush()
+		if ctx.Err() != nil {
+			return ctx.Err() // a stop during pre-start
+		}
+		return err
+	}
+	m.setPhase(PhaseStarting)
+	m.gate.arm()
 	start := time.Now()
-	if err := m.startGroups(ctx, insts); err != nil && ctx.Err() == nil {
+	if err := startSegments(ctx, insts, nil, m.setDeadline); err != nil && ctx.Err() == nil {
 		m.log.Warn("start: not every instance became ready", "err", err)
 	}
 	m.log.Info("started", "instances", len(insts), "elapsed", time.Since(start).Round(time.Millisecond))
+	m.setPhase(PhaseRunning)
 	m.opMu.Unlock()
+	// Starting many children leaves garbage (fork and exec buffers, one
+	// per start) that a heap sized by GOGC would keep mapped: return it to
+	// the OS once, now, instead of capping the heap with a memory limit
+	// (which made the GC run thousands of times under a log flood).
+	debug.FreeOSMemory()
 
 	<-ctx.Done()
 	m.log.Info("stopping")
-
+	m.setPhase(PhaseStopping)
 	m.opMu.Lock()
 	m.mu.Lock()
-	m.running = false
 	insts = append([]*instance(nil), m.insts...)
 	m.mu.Unlock()
-	stopErr := m.stopGroups(context.Background(), insts)
-	for _, in := range insts {
-		in.quit()
-	}
-	m.loops.Wait()
+	stopErr := stopSegments(context.Background(), insts, nil)
+	m.quitAll()
 	m.opMu.Unlock()
-	m.waitReaders(2 * time.Second)
+	l.waitReaders(2 * time.Second)
 	m.capture.Flush()
+	m.setPhase(PhaseStopped)
 	m.log.Info("stopped")
 	return stopErr
 }
 
-type forkReq struct {
-	spec  process.Spec
-	reply chan forkResult
-}
-
-type forkResult struct {
-	p     *process.Process
-	ticks uint64 // start time (Linux), 0 when unknown
-	err   error
-}
-
-// forkers is how many forker goroutines start children. A fork blocks its
-// OS thread until the child called exec (vfork), and its cost grows with
-// the supervisor's open descriptors (the kernel copies the table, then the
-// child closes every close-on-exec one): at 1000 children one fork takes
-// about a millisecond. Go lets forks run concurrently (syscall.ForkLock is
-// only held against descriptor creation between forks), so a few forkers
-// use every CPU for a start-all of many instances.
-func forkers() int {
-	return min(max(runtime.GOMAXPROCS(0), 2), 4)
-}
-
-// forker starts instances' children (forkers of them share m.forks).
-// Forking (exec.Cmd.Start) needs a deep stack; doing it here keeps the
-// per-instance goroutines' stacks small (memory at 1000 instances). This
-// goroutine never locks its OS thread, so the thread that forked a child
-// (its Pdeathsig parent) never exits while the child runs.
-func (m *Manager) forker(ctx context.Context) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case r := <-m.forks:
-			res := forkResult{}
-			res.p, res.err = process.Start(ctx, r.spec)
-			if res.err == nil {
-				res.ticks, _ = process.StartTicks(res.p.PID())
-			}
-			r.reply <- res
-		}
+// quitAll ends every instance goroutine (stopping what still runs).
+func (m *Manager) quitAll() {
+	m.mu.Lock()
+	insts := append([]*instance(nil), m.insts...)
+	m.mu.Unlock()
+	for _, in := range insts {
+		in.quit()
 	}
-}
-
-// startProcess starts a child through the forker; it also returns the
-// child's start time for children.json (0 when unknown).
-func (m *Manager) startProcess(ctx context.Context, spec process.Spec) (*process.Process, uint64, error) {
-	r := forkReq{spec: spec, reply: make(chan forkResult, 1)}
-	select {
-	case m.forks <- r:
-	case <-ctx.Done():
-		return nil, 0, ctx.Err()
-	}
-	res := <-r.reply
-	return res.p, res.ticks, res.err
-}
-
-// memoryHint sets a soft memory limit sized for n instances (runtime/debug
-// SetMemoryLimit), unless the operator set GOGC or GOMEMLIMIT: the garbage
-// of 1000 forks would otherwise let the heap grow to twice its live size.
-// It is a hint, not a cap: the GC works harder above it, nothing fails.
-func (m *Manager) memoryHint(n int) {
-	if os.Getenv("GOMEMLIMIT") != "" || os.Getenv("GOGC") != "" {
-		return
-	}
-	limit := int64(memBase + memPerInstance*n)
-	if cur := debug.SetMemoryLimit(-1); cur < limit {
-		return // someone set a lower limit already
-	}
-	debug.SetMemoryLimit(limit)
-	m.log.Debug("soft memory limit", "bytes", limit)
-}
-
-// memBase and memPerInstance size the soft memory limit: the runtime and
-// buffers, and roughly twice an instance's live heap and stack.
-const (
-	memBase        = 8 << 20
-	memPerInstance = 12 << 10
-)
-
-// waitReaders waits (bounded: a grandchild that left the process group may
-// hold a pipe open forever) for the children's last output lines.
-func (m *Manager) waitReaders(limit time.Duration) {
-	done := make(chan struct{})
-	go func() { m.readers.Wait(); close(done) }()
-	t := time.NewTimer(limit)
-	defer t.Stop()
-	select {
-	case <-done:
-	case <-t.C:
-		m.log.Warn("output of some children still open after they exited")
-	}
+	m.loops.Wait()
 }
 
 func (m *Manager) spawn(in *instance) {
@@ -334,30 +273,9 @@ func (m *Manager) spawn(in *instance) {
 	}()
 }
 
-func (m *Manager) closeReadyLocked() {
-	if !m.readyClosed {
-		m.readyClosed = true
-		close(m.ready)
-	}
-}
-
-// instanceReady is called each time an instance becomes ready.
-func (m *Manager) instanceReady(in *instance) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if in.everReady {
-		return
-	}
-	in.everReady = true
-	m.pendingReady--
-	if m.pendingReady <= 0 {
-		m.closeReadyLocked()
-	}
-}
-
 func (m *Manager) notify() {
 	select {
-	case m.changed <- struct{}{}:
+	case m.changes <- struct{}{}:
 	default:
 	}
 }
@@ -367,7 +285,7 @@ func (m *Manager) notifier(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-m.changed:
+		case <-m.changes:
 			if m.onChange != nil {
 				m.onChange()
 			}
@@ -375,158 +293,24 @@ func (m *Manager) notifier(ctx context.Context) {
 	}
 }
 
-// ---- children.json ----
-
-func (m *Manager) killLeftovers() {
-	if m.recordsPath == "" {
-		return
-	}
-	recs, err := process.ReadRecords(m.recordsPath)
-	if err != nil {
-		m.log.Warn("read children records", "err", err)
-		return
-	}
-	killed, err := process.KillLeftovers(recs)
-	for _, r := range killed {
-		m.log.Warn("killed leftover process group from a previous run", "id", r.ID, "pid", r.PID)
-	}
-	if err != nil {
-		m.log.Warn("kill leftovers", "err", err)
-	}
-}
-
-func (m *Manager) addRecord(r process.Record) {
-	if m.recordsPath == "" {
-		return
-	}
-	m.recMu.Lock()
-	m.records[r.ID] = r
-	m.recMu.Unlock()
-	select {
-	case m.recDirty <- struct{}{}:
-	default:
-	}
-}
-
-// dropRecord forgets a child that exited. The file is not rewritten for
-// that alone: a stale record is harmless (its start time no longer matches).
-func (m *Manager) dropRecord(id string, pid int) {
-	if m.recordsPath == "" {
-		return
-	}
-	m.recMu.Lock()
-	if r, ok := m.records[id]; ok && r.PID == pid {
-		delete(m.records, id)
-	}
-	m.recMu.Unlock()
-}
-
-func (m *Manager) recordsWriter(ctx context.Context) {
-	if m.recordsPath == "" {
-		<-ctx.Done()
-		return
-	}
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-m.recDirty:
-			m.recMu.Lock()
-			recs := make([]process.Record, 0, len(m.records))
-			for _, r := range m.records {
-				recs = append(recs, r)
-			}
-			m.recMu.Unlock()
-			if err := process.WriteRecords(m.recordsPath, recs); err != nil {
-				m.log.Warn("write children records", "err", err)
-			}
-			// At most one rewrite per interval: a burst of 1000 starts costs a
-			// few writes, not 1000. (On Linux, Pdeathsig covers the gap.)
-			t := time.NewTimer(recordsInterval)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return
-			case <-t.C:
-			}
-		}
-	}
-}
-
-// recordsInterval is the shortest time between two children.json rewrites.
-const recordsInterval = 100 * time.Millisecond
-
-// ---- pre-start tools ----
-
-// toolLines is how many of a failing tool's last lines go into the error.
-const toolLines = 20
-
-func (m *Manager) runTools(ctx context.Context) error {
-	for _, t := range m.cfg.Tools() {
-		if err := m.runTool(ctx, t); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (m *Manager) runTool(ctx context.Context, t config.ToolSpec) error {
-	m.log.Info("running pre-start tool", "tool", t.Name)
-	if t.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, t.Timeout)
-		defer cancel()
-	}
-	q := m.capture.Queue(t.Name, 0)
-	id := t.Name + ":0"
-	p, err := process.Start(ctx, process.Spec{
-		Path: t.Path, Args: t.Args, Env: process.Environ(m.baseEnv, t.Env),
-		StopTimeout: 5 * time.Second, Output: q, Reaper: m.reaper, Readers: &m.readers, Poller: m.poller,
-	})
-	if err != nil {
-		return fmt.Errorf("pre-start tool %s: %w", t.Name, err)
-	}
-	if st, err := process.StartTicks(p.PID()); err == nil {
-		m.addRecord(process.Record{ID: "tool:" + t.Name, PID: p.PID(), PGID: p.PID(), StartTime: st})
-	}
-	defer m.dropRecord("tool:"+t.Name, p.PID())
-	var ex process.Exit
-	select {
-	case <-p.Done():
-		ex = p.Exit()
-	case <-ctx.Done():
-		_ = p.Stop(context.Background())
-		return fmt.Errorf("pre-start tool %s: %w", t.Name, ctx.Err())
-	}
-	select { // the group was killed with the leader, so EOF comes promptly
-	case <-p.OutputDone():
-	case <-time.After(2 * time.Second):
-	}
-	m.capture.Flush()
-	if ex.Code != 0 {
-		var last string
-		for _, l := range m.ring.Tail(id, toolLines) {
-			last += "\n  " + l.Text
-		}
-		if last == "" {
-			last = "\n  (no output)"
-		}
-		return fmt.Errorf("pre-start tool %s failed (%s); its last output:%s", t.Name, ex, last)
-	}
-	m.log.Info("pre-start tool done", "tool", t.Name, "elapsed", ex.Ran.Round(time.Millisecond))
-	return nil
-}
-
-// ---- targets and ordered operations ----
-
-func (m *Manager) selectTargets(t Target) ([]*instance, error) {
+// runningInstances returns the instances when operations are allowed (Run
+// has started them); opMu held.
+func (m *Manager) runningInstances() ([]*instance, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.loopCtx == nil || !m.running {
+	if m.phase != PhaseRunning {
 		return nil, ErrNotRunning
 	}
+	return append([]*instance(nil), m.insts...), nil
+}
+
+func (m *Manager) selectTargets(t Target) ([]*instance, error) {
+	all, err := m.runningInstances()
+	if err != nil {
+		return nil, err
+	}
 	var out []*instance
-	for _, in := range m.insts {
+	for _, in := range all {
 		if t.All || (in.spec.Process == t.Name && (t.Index < 0 || in.spec.Index == t.Index)) {
 			out = append(out, in)
 		}
@@ -537,73 +321,8 @@ func (m *Manager) selectTargets(t Target) ([]*instance, error) {
 	return out, nil
 }
 
-// groups splits instances (config order) into consecutive runs of one process.
-func groups(insts []*instance) [][]*instance {
-	var out [][]*instance
-	for i := 0; i < len(insts); {
-		j := i + 1
-		for j < len(insts) && insts[j].name == insts[i].name {
-			j++
-		}
-		out = append(out, insts[i:j])
-		i = j
-	}
-	return out
-}
-
-// startGroups starts process after process; a process's instances start
-// together and the next process starts once they are ready (or failed).
-func (m *Manager) startGroups(ctx context.Context, insts []*instance) error {
-	var errs []error
-	for _, g := range groups(insts) {
-		if err := parallel(ctx, g, cmdStart); err != nil {
-			errs = append(errs, err)
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// stopGroups stops in reverse process order, each process's instances in parallel.
-func (m *Manager) stopGroups(ctx context.Context, insts []*instance) error {
-	gs := groups(insts)
-	var errs []error
-	for i := len(gs) - 1; i >= 0; i-- {
-		if err := parallel(ctx, gs[i], cmdStop); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// parallel sends one command to every instance of g, then collects the
-// replies: the instances work at the same time without a goroutine each.
-func parallel(ctx context.Context, g []*instance, kind cmdKind) error {
-	replies := make([]chan error, len(g))
-	for i, in := range g {
-		replies[i] = make(chan error, 1)
-		if err := in.send(ctx, &command{kind: kind, reply: replies[i]}); err != nil {
-			replies[i] <- err
-		}
-	}
-	var errs []error
-	for _, r := range replies {
-		select {
-		case err := <-r:
-			if err != nil {
-				errs = append(errs, err)
-			}
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// Start starts the target's instances (process order) and waits until they
-// are ready. An explicit start clears the failed state and its counters.
+// Start starts the target's instances (segment by segment) and waits until
+// they are ready. An explicit start clears the failed state and its counters.
 func (m *Manager) Start(ctx context.Context, t Target) error {
 	m.opMu.Lock()
 	defer m.opMu.Unlock()
@@ -611,11 +330,11 @@ func (m *Manager) Start(ctx context.Context, t Target) error {
 	if err != nil {
 		return err
 	}
-	return m.startGroups(ctx, insts)
+	return startSegments(ctx, insts, nil, nil)
 }
 
-// Stop stops the target's instances (reverse process order, instances in
-// parallel) and waits until they are gone. They stay stopped until started.
+// Stop stops the target's instances (in reverse, a segment's at once) and
+// waits until they are gone. They stay stopped until started.
 func (m *Manager) Stop(ctx context.Context, t Target) error {
 	m.opMu.Lock()
 	defer m.opMu.Unlock()
@@ -623,40 +342,39 @@ func (m *Manager) Stop(ctx context.Context, t Target) error {
 	if err != nil {
 		return err
 	}
-	return m.stopGroups(ctx, insts)
+	return stopSegments(ctx, insts, nil)
 }
 
-// Restart stops then starts the target. With rolling, one instance at a
-// time: each is stopped, started and ready before the next is touched.
+// Restart is RestartWith without progress reports.
 func (m *Manager) Restart(ctx context.Context, t Target, rolling bool) error {
+	return m.RestartWith(ctx, t, RestartOptions{Rolling: rolling})
+}
+
+// RestartWith stops then starts the target. With o.Rolling, one instance at
+// a time: each is stopped, started and ready before the next is touched.
+func (m *Manager) RestartWith(ctx context.Context, t Target, o RestartOptions) error {
 	m.opMu.Lock()
 	defer m.opMu.Unlock()
 	insts, err := m.selectTargets(t)
 	if err != nil {
 		return err
 	}
-	if !rolling {
-		if err := m.stopGroups(ctx, insts); err != nil {
-			return err
-		}
-		return m.startGroups(ctx, insts)
+	if o.Rolling {
+		return rolling(ctx, insts, o.Progress, nil)
 	}
-	for _, in := range insts {
-		if err := in.do(ctx, command{kind: cmdStop}); err != nil {
-			return err
-		}
-		if err := in.do(ctx, command{kind: cmdStart}); err != nil {
-			return fmt.Errorf("rolling restart stopped at %s: %w", in.id, err)
-		}
+	if err := stopSegments(ctx, insts, o.Progress); err != nil {
+		return err
 	}
-	return nil
+	return startSegments(ctx, insts, o.Progress, nil)
 }
 
-// Ping round-trips through every instance's supervision goroutine; it
-// fails when one of them does not answer before ctx ends.
+// Ping round-trips through every instance's supervision goroutine (also
+// during the pre-start tools); it fails when one of them does not answer
+// before ctx ends.
 func (m *Manager) Ping(ctx context.Context) error {
 	m.mu.Lock()
-	if m.loopCtx == nil || !m.running {
+	switch m.phase {
+	case PhaseIdle, PhaseStopped, PhaseFailed:
 		m.mu.Unlock()
 		return ErrNotRunning
 	}
@@ -668,116 +386,4 @@ func (m *Manager) Ping(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-// Reload applies a new (already loaded and validated) config: instances
-// whose ID disappeared are stopped, new ones started, changed ones
-// (config.Instance.Equal) restarted with the new settings; the others keep
-// running untouched.
-func (m *Manager) Reload(ctx context.Context, cfg *config.Config) (ReloadResult, error) {
-	var res ReloadResult
-	if cfg == nil {
-		return res, errors.New("reload: nil config")
-	}
-	next := cfg.Instances()
-	seen := map[string]bool{}
-	for _, ci := range next {
-		if seen[ci.ID()] {
-			return res, fmt.Errorf("reload: duplicate instance %s", ci.ID())
-		}
-		seen[ci.ID()] = true
-	}
-
-	m.opMu.Lock()
-	defer m.opMu.Unlock()
-	m.mu.Lock()
-	if m.loopCtx == nil || !m.running {
-		m.mu.Unlock()
-		return res, ErrNotRunning
-	}
-	old := append([]*instance(nil), m.insts...)
-	m.mu.Unlock()
-
-	var removed, changed []*instance
-	for _, in := range old {
-		if !seen[in.id] {
-			removed = append(removed, in)
-			res.Removed = append(res.Removed, in.id)
-		}
-	}
-	oldByID := map[string]*instance{}
-	for _, in := range old {
-		oldByID[in.id] = in
-	}
-	var list, toStart []*instance
-	var added []*instance
-	for _, ci := range next {
-		in := oldByID[ci.ID()]
-		switch {
-		case in == nil:
-			in = m.newInstance(ci)
-			added = append(added, in)
-			toStart = append(toStart, in)
-			res.Added = append(res.Added, ci.ID())
-		case !in.spec.Equal(ci):
-			changed = append(changed, in)
-			toStart = append(toStart, in)
-			res.Changed = append(res.Changed, ci.ID())
-		default:
-			res.Unchanged++
-		}
-		list = append(list, in)
-	}
-
-	var errs []error
-	// Stop what goes away and what changes, newest-last order reversed.
-	if err := m.stopGroups(ctx, append(append([]*instance(nil), removed...), changed...)); err != nil {
-		errs = append(errs, err)
-	}
-	m.capture.Flush()
-	for _, in := range removed {
-		in.quit()
-		m.ring.Forget(in.id)
-		if c, ok := m.output.(interface{ CloseInstance(string, int) }); ok {
-			c.CloseInstance(in.spec.Process, in.spec.Index) // e.g. the FileSink's open file
-		}
-	}
-	newSpec := map[string]config.Instance{}
-	for _, ci := range next {
-		newSpec[ci.ID()] = ci
-	}
-	for _, in := range changed {
-		if err := in.do(ctx, command{kind: cmdSetSpec, spec: newSpec[in.id]}); err != nil {
-			errs = append(errs, err)
-		}
-	}
-
-	m.mu.Lock()
-	m.cfg = cfg
-	m.insts = list
-	m.byID = map[string]*instance{}
-	for _, in := range list {
-		m.byID[in.id] = in
-	}
-	for _, in := range removed {
-		if !in.everReady {
-			m.pendingReady--
-		}
-	}
-	for _, in := range added {
-		if !m.readyClosed {
-			m.pendingReady++
-		}
-		m.spawn(in)
-	}
-	if !m.readyClosed && m.pendingReady <= 0 {
-		m.closeReadyLocked()
-	}
-	m.mu.Unlock()
-	m.notify()
-
-	if err := m.startGroups(ctx, toStart); err != nil {
-		errs = append(errs, err)
-	}
-	return res, errors.Join(errs...)
 }

@@ -18,10 +18,16 @@ import (
 	"github.com/openim-supervisor/openim-supervisor/internal/process"
 )
 
+// The supervisor is SIGKILLed while its children run, each with a
+// grandchild in its process group: within 2 s nothing of them is left
+// (Pdeathsig ends the children, the guardian their groups).
 func TestNoOrphanAfterSupervisorSIGKILL(t *testing.T) {
 	t.Parallel()
 	needLinux(t)
-	cfg := newConfig(t, config.Process{Name: "openim-push", Instances: 4}, config.Process{Name: "openim-api", Instances: 1})
+	gc := map[string]string{"STANDIN_GRANDCHILD": "1"}
+	up := &config.Ready{After: dur(500 * time.Millisecond)} // the grandchildren are started then
+	cfg := newConfig(t, config.Process{Name: "openim-push", Instances: 4, Env: gc, Ready: up},
+		config.Process{Name: "openim-api", Instances: 1, Env: gc, Ready: up})
 	b, err := json.Marshal(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -63,15 +69,16 @@ func TestNoOrphanAfterSupervisorSIGKILL(t *testing.T) {
 		t.Fatal("helper supervisor not ready")
 	}
 	var pids []int
-	for _, f := range strings.Fields(line)[1:] {
+	children, grand, _ := strings.Cut(strings.TrimPrefix(line, "READY "), " GRANDCHILDREN ")
+	for _, f := range append(strings.Fields(children), strings.Fields(grand)...) {
 		pid, _ := strconv.Atoi(f)
 		if !alive(pid) {
-			t.Fatalf("child %d not running before the kill", pid)
+			t.Fatalf("process %d not running before the kill", pid)
 		}
 		pids = append(pids, pid)
 	}
-	if len(pids) != 5 {
-		t.Fatalf("pids %v", pids)
+	if len(strings.Fields(children)) != 5 || len(strings.Fields(grand)) < 1 {
+		t.Fatalf("children %q grandchildren %q", children, grand)
 	}
 	// children.json describes them (written asynchronously).
 	deadline := time.Now().Add(5 * time.Second)
@@ -89,9 +96,48 @@ func TestNoOrphanAfterSupervisorSIGKILL(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = cmd.Wait()
+	killed := time.Now()
 	for _, pid := range pids {
-		waitGone(t, pid, time.Second, alive) // Pdeathsig
+		waitGone(t, pid, 2*time.Second-time.Since(killed), alive)
 	}
+	t.Logf("%d children and grandchildren gone %v after the SIGKILL", len(pids), time.Since(killed))
+}
+
+// A group whose leader (the child) is gone, as after Pdeathsig, with a
+// grandchild left in it: the next start finds it by its process group and
+// ends it.
+func TestLeftoverGroupWithoutLeaderKilledAtStart(t *testing.T) {
+	t.Parallel()
+	needLinux(t)
+	cfg := newConfig(t, config.Process{Name: "openim-api", Instances: 1})
+	c := exec.Command("/bin/sh", "-c", "sleep 300 & echo $!; read x")
+	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	in, _ := c.StdinPipe()
+	out, _ := c.StdoutPipe()
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Kill(-c.Process.Pid, syscall.SIGKILL); c.Wait() })
+	line, _ := bufio.NewReader(out).ReadString('\n')
+	member, err := strconv.Atoi(strings.TrimSpace(line))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := process.Identify("openim-api:0", c.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := process.WriteRecords(filepath.Join(cfg.Paths.StateDir, process.RecordsFile), []process.Record{rec}); err != nil {
+		t.Fatal(err)
+	}
+	in.Close()
+	c.Wait() // the leader is gone
+	if !alive(member) {
+		t.Fatal("the member died with its leader")
+	}
+	h := start(t, cfg, nil)
+	h.waitReady(10 * time.Second)
+	waitGone(t, member, 2*time.Second, alive)
 }
 
 // startGroup starts a sleeper in its own process group, as a child of a
@@ -113,15 +159,13 @@ func TestLeftoversFromChildrenJSONAreKilled(t *testing.T) {
 	cfg := newConfig(t, config.Process{Name: "openim-api", Instances: 1})
 	leftover := startGroup(t)
 	recycled := startGroup(t) // same pid as a record, different start time
-	st, err := process.StartTicks(leftover.Process.Pid)
+	rec, err := process.Identify("openim-api:0", leftover.Process.Pid)
 	if err != nil {
 		t.Fatal(err)
 	}
-	st2, _ := process.StartTicks(recycled.Process.Pid)
-	recs := []process.Record{
-		{ID: "openim-api:0", PID: leftover.Process.Pid, PGID: leftover.Process.Pid, StartTime: st},
-		{ID: "openim-push:0", PID: recycled.Process.Pid, PGID: recycled.Process.Pid, StartTime: st2 + 12345},
-	}
+	rec2, _ := process.Identify("openim-push:0", recycled.Process.Pid)
+	rec2.StartTime += 12345 // recorded earlier: the pid is another process now
+	recs := []process.Record{rec, rec2}
 	if err := process.WriteRecords(filepath.Join(cfg.Paths.StateDir, process.RecordsFile), recs); err != nil {
 		t.Fatal(err)
 	}

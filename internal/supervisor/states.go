@@ -1,7 +1,9 @@
 package supervisor
 
-// transitions lists the allowed state changes of an instance.
+// transitions lists the allowed state changes of an instance; a test walks
+// it, and the instance goroutine counts (and logs) any change outside it.
 var transitions = map[State][]State{
+	StatePending:  {StateStarting, StateStopped, StateBackoff, StateFailed, StateExited},
 	StateStopped:  {StateStarting, StateBackoff, StateFailed, StateExited},
 	StateStarting: {StateRunning, StateStopping, StateBackoff, StateFailed, StateExited, StateStarting},
 	StateRunning:  {StateStopping, StateBackoff, StateFailed, StateExited, StateStarting},

@@ -7,7 +7,7 @@ import "testing"
 // tests additionally fail on any transition outside the table.)
 func TestTransitionTable(t *testing.T) {
 	t.Parallel()
-	all := []State{StateStopped, StateStarting, StateRunning, StateBackoff, StateStopping, StateExited, StateFailed}
+	all := []State{StatePending, StateStopped, StateStarting, StateRunning, StateBackoff, StateStopping, StateExited, StateFailed}
 	known := map[State]bool{}
 	for _, s := range all {
 		known[s] = true
@@ -28,13 +28,15 @@ func TestTransitionTable(t *testing.T) {
 		{StateRunning, StateStarting}, // immediate restart after a stable run
 		{StateStarting, StateFailed}, {StateFailed, StateStarting}, {StateRunning, StateExited},
 		{StateBackoff, StateStopped}, {StateFailed, StateStopped},
+		{StatePending, StateStarting}, {StatePending, StateStopped}, // start; stopped before it started
 	}
 	for _, p := range must {
 		if !validTransition(p[0], p[1]) {
 			t.Errorf("%s -> %s not allowed", p[0], p[1])
 		}
 	}
-	for _, bad := range [][2]State{{StateStopping, StateRunning}, {StateStopped, StateRunning}, {StateStopping, StateBackoff}} {
+	for _, bad := range [][2]State{{StateStopping, StateRunning}, {StateStopped, StateRunning}, {StateStopping, StateBackoff},
+		{StatePending, StateRunning}, {StateStopped, StatePending}, {StateRunning, StatePending}} {
 		if validTransition(bad[0], bad[1]) {
 			t.Errorf("%s -> %s allowed", bad[0], bad[1])
 		}

@@ -8,13 +8,18 @@ import (
 	"path/filepath"
 )
 
-// Record identifies a running child in children.json: enough to kill its
-// group after the supervisor died hard, and to tell a recycled pid apart.
+// Record identifies a started child well enough to find what is left of it
+// after the supervisor died hard, and to tell it from an unrelated process
+// that got the same pid later. It is written to children.json (for the next
+// start) and sent to the Guardian (for the moment the supervisor dies).
 type Record struct {
-	ID        string `json:"id"`   // "name:index" or "tool:name"
-	PID       int    `json:"pid"`  // leader
-	PGID      int    `json:"pgid"` // its process group
-	StartTime uint64 `json:"startTime"`
+	ID        string `json:"id"`             // "name:index" or "tool:name"
+	PID       int    `json:"pid"`            // the child, leader of its process group
+	PGID      int    `json:"pgid"`           // its process group (= PID)
+	SID       int    `json:"sid,omitempty"`  // its session (the supervisor's)
+	StartTime uint64 `json:"startTime"`      // clock ticks after boot (/proc/PID/stat)
+	Exe       string `json:"exe,omitempty"`  // the executable it runs (/proc/PID/exe)
+	Boot      string `json:"boot,omitempty"` // boot id: start times mean nothing after a reboot
 }
 
 // RecordsFile is the file name under the state dir.
@@ -67,25 +72,9 @@ func ReadRecords(path string) ([]Record, error) {
 	return recs, nil
 }
 
-// KillLeftovers SIGKILLs the process group of every record whose pid still
-// runs with the recorded start time (a recycled pid is left alone). It
-// returns the records it killed. Without a way to read start times (outside
-// Linux) nothing is killed.
-func KillLeftovers(recs []Record) (killed []Record, err error) {
-	var errs []error
-	for _, r := range recs {
-		if r.PID <= 1 || r.PGID <= 1 || r.StartTime == 0 {
-			continue
-		}
-		st, err := StartTicks(r.PID)
-		if err != nil || st != r.StartTime {
-			continue // gone, or a different process now
-		}
-		if err := killRecord(r); err != nil {
-			errs = append(errs, fmt.Errorf("kill leftover %s (pid %d): %w", r.ID, r.PID, err))
-			continue
-		}
-		killed = append(killed, r)
-	}
-	return killed, errors.Join(errs...)
+// Leftover is a process KillLeftovers killed.
+type Leftover struct {
+	Record Record // the child it belonged to
+	PID    int
+	Leader bool // the child itself, not a member of its group
 }
