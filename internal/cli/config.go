@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -21,7 +22,7 @@ func newConfigCmd(g *globals) *cobra.Command {
 		Short: "Check the config file, or migrate it to the current schema",
 		Args:  cobra.NoArgs,
 	}
-	cmd.AddCommand(newConfigCheckCmd(g), newConfigMigrateCmd(g))
+	cmd.AddCommand(newConfigCheckCmd(g), newConfigMigrateCmd(g), newConfigStampCmd(g), newConfigDefaultsCmd(g), newConfigImportCmd(g), newConfigUpgradeCmd(g))
 	return cmd
 }
 
@@ -36,7 +37,12 @@ func newConfigCheckCmd(g *globals) *cobra.Command {
 		Use:   "check",
 		Short: "Validate the config file; exit 3 with FILE:LINE: KEY: problem for each problem",
 		Long: "Load the config exactly as `run` does (strict keys, ${VAR} expansion, the env file,\n" +
-			"binaries and directories present) and report every problem at once.",
+			"binaries and directories present) and report every problem at once. Then check OpenIM's\n" +
+			"own config dir (paths.openimConfigDir) as `run` does: its version stamp (exit 12 when it is\n" +
+			"written for another OpenIM version, with the command that migrates it), every file and key\n" +
+			"OpenIM " + "3.8.3 reads, with the env file's IMENV_ overrides applied (keys it ignores are\n" +
+			"warnings), component addresses, and each process's instances and ports against OpenIM's\n" +
+			"port lists (exit 3). It also asks etcd whether OpenIM's config centre is on.",
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error { return c.run() },
 	}
@@ -50,9 +56,18 @@ func (c *configCheckCmd) run() error {
 	if err != nil {
 		return withCode(ExitConfig, err)
 	}
+	sc, err := openimCheck(cfg, c.g.info.OpenIMVersion, c.g.stdout)
+	if err != nil {
+		return err
+	}
+	configCentre(context.Background(), sc, c.g.stdout)
 	inst := cfg.Instances()
 	fmt.Fprintf(c.g.stdout, "%s: OK (schema %d, %d processes, %d instances, %d pre-start tools)\n",
 		path, cfg.Version, len(cfg.Processes), len(inst), len(cfg.PreStart))
+	if sc.Needed {
+		fmt.Fprintf(c.g.stdout, "%s: OK for OpenIM %s (%d files, %d warnings)\n",
+			sc.Dir, c.g.info.OpenIMVersion, len(sc.Loaded.Files), len(sc.Report.Warnings))
+	}
 	if !c.verbose {
 		return nil
 	}
@@ -132,7 +147,7 @@ func (c *configMigrateCmd) run() error {
 	if err != nil {
 		return fmt.Errorf("config migrate: %w", err)
 	}
-	backup, err := writeBackup(path, res.From, in, st.Mode().Perm())
+	backup, err := writeBackup(fmt.Sprintf("%s.v%d.bak", path, res.From), in, st.Mode().Perm())
 	if err != nil {
 		return fmt.Errorf("config migrate: back up %s: %w", path, err)
 	}
@@ -152,10 +167,9 @@ func (c *configMigrateCmd) run() error {
 	return nil
 }
 
-// writeBackup writes data to PATH.vN.bak, or PATH.vN.bak.1, .2, ... when taken,
-// never replacing an earlier backup.
-func writeBackup(path string, version int, data []byte, mode fs.FileMode) (string, error) {
-	base := fmt.Sprintf("%s.v%d.bak", path, version)
+// writeBackup writes data to base, or base.1, .2, ... when taken, never
+// replacing an earlier backup, and returns the name it used.
+func writeBackup(base string, data []byte, mode fs.FileMode) (string, error) {
 	for i := 0; i < 1000; i++ {
 		name := base
 		if i > 0 {

@@ -50,7 +50,7 @@ func TestInitThenCheck(t *testing.T) {
 	// Binaries missing: check names each one, with exit 3.
 	_, errOut, code = execCLI(nil, "config", "check", "--config", cfgPath)
 	if code != ExitConfig || !strings.Contains(errOut, cfgPath+":") ||
-		!strings.Contains(errOut, "processes[8].name: binary "+filepath.Join(dir, "bin", "openim-push")+": no such file") {
+		!strings.Contains(errOut, "processes[7].name: binary "+filepath.Join(dir, "bin", "openim-push")+": no such file") {
 		t.Errorf("check without binaries: exit %d:\n%s", code, errOut)
 	}
 
@@ -60,7 +60,7 @@ func TestInitThenCheck(t *testing.T) {
 		t.Fatalf("check: exit %d:\n%s", code, errOut)
 	}
 	for _, want := range []string{
-		cfgPath + ": OK (schema 2, 12 processes, 26 instances, 3 pre-start tools)",
+		cfgPath + ": OK (schema 2, 12 processes, 26 instances, 2 pre-start tools)",
 		"openim-push:7", filepath.Join(dir, "bin", "openim-push") + " -i 7 -c " + filepath.Join(dir, "config"),
 		"pre-start check-component",
 	} {

@@ -194,6 +194,7 @@ func (e *e2e) writeConfig(t *testing.T, dir string, procs []procSpec, metricsLis
 	if err := os.WriteFile(filepath.Join(dir, "conf", "standin.yaml"), []byte(sb.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	writeOpenIMConfig(t, filepath.Join(dir, "conf"), procs)
 	cfg := renderConfig(dir, procs, metricsListen)
 	if err := os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
@@ -531,8 +532,8 @@ func TestEndToEnd(t *testing.T) {
 				t.Errorf("after stop all: %s is %s", i.ID(), i.State)
 			}
 		}
-		if _, _, code := s.cli("status"); code != 0 {
-			t.Errorf("status with stopped (not failed) instances: exit %d, want 0", code)
+		if _, stderr, code := s.cli("status"); code != ExitNotUp || !strings.Contains(stderr, "5 of 5 instance(s) not up yet") {
+			t.Errorf("status with stopped (not failed) instances: exit %d, want %d; stderr %q", code, ExitNotUp, stderr)
 		}
 		s.mustCLI("start", "all")
 		if st := s.status(); !allRunning(st) {
@@ -547,7 +548,23 @@ func TestEndToEnd(t *testing.T) {
 		t.Parallel()
 		s := e.start(t, supOpts{})
 		before := s.status()
-		s.mustCLI("restart", "--rolling", "openim-push")
+		// Issue 9, item 6: per-instance progress, plain lines (not a terminal).
+		out, progress, code := s.cli("restart", "--rolling", "openim-push")
+		if code != 0 {
+			t.Fatalf("restart --rolling: exit %d: %s", code, progress)
+		}
+		for _, want := range []string{"[1/3] openim-push:0: restarting\n", "[1/3] openim-push:0: ready (",
+			"[3/3] openim-push:2: ready ("} {
+			if !strings.Contains(progress, want) {
+				t.Errorf("progress lacks %q:\n%s", want, progress)
+			}
+		}
+		if strings.Contains(progress, "\x1b") || strings.Contains(progress, "\r") {
+			t.Errorf("escape codes in progress written to a pipe: %q", progress)
+		}
+		if strings.Count(out, "openim-push") != 3 || strings.Contains(out, "openim-api") {
+			t.Errorf("restart printed other rows than the target's:\n%s", out)
+		}
 		after := s.status()
 		var prev time.Time
 		for i := 0; i < 3; i++ {
@@ -565,6 +582,36 @@ func TestEndToEnd(t *testing.T) {
 		}
 		if find(after, "openim-api:0").PID != find(before, "openim-api:0").PID {
 			t.Error("rolling restart of openim-push touched openim-api")
+		}
+
+		// Issue 9, item 7: status NAME and globs, pid, signal.
+		out = s.mustCLI("status", "openim-p*")
+		if strings.Count(out, "openim-push") != 3 || strings.Contains(out, "openim-api") {
+			t.Errorf("status 'openim-p*':\n%s", out)
+		}
+		if got := strings.TrimSpace(s.mustCLI("pid")); got != strconv.Itoa(s.cmd.Process.Pid) {
+			t.Errorf("pid = %q, want the supervisor's %d", got, s.cmd.Process.Pid)
+		}
+		p1 := find(after, "openim-push:1")
+		if got := strings.TrimSpace(s.mustCLI("pid", "openim-push:1")); got != strconv.Itoa(p1.PID) {
+			t.Errorf("pid openim-push:1 = %q, want %d", got, p1.PID)
+		}
+		if _, stderr, code := s.cli("restart", "opnim-push"); code != ExitNotFound || !strings.Contains(stderr, "did you mean openim-push?") {
+			t.Errorf("restart opnim-push: exit %d, stderr %q", code, stderr)
+		}
+		s.mustCLI("signal", "KILL", "openim-push:1")
+		st := s.waitFor("openim-push:1 restarted after the signal", func(st *control.StatusReply) bool {
+			p := find(st, "openim-push:1")
+			return p.State == supervisor.StateRunning && p.PID != p1.PID
+		})
+		if e := find(st, "openim-push:1").LastExit; e == nil || e.Signal != "KILL" {
+			t.Errorf("last exit after signal KILL: %+v", e)
+		}
+		if _, stderr, code := s.cli("signal", "NOPE", "openim-push"); code != ExitUsage || !strings.Contains(stderr, "unknown signal") {
+			t.Errorf("signal NOPE: exit %d, stderr %q", code, stderr)
+		}
+		if _, _, code := s.cli("restart", "openim-rpc-*"); code != 0 {
+			t.Errorf("restart 'openim-rpc-*': exit %d", code)
 		}
 	})
 
@@ -646,12 +693,12 @@ func TestEndToEnd(t *testing.T) {
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		for _, want := range []string{
-			`openim_supervisor_up{instance="2",process="openim-push"} 1`,
-			`openim_supervisor_restarts_total{instance="2",process="openim-push"} 1`,
-			`openim_supervisor_last_exit_code{instance="2",process="openim-push"} 1`,
-			`openim_supervisor_restarts_total{instance="0",process="openim-api"} 0`,
-			`openim_supervisor_failed{instance="0",process="openim-rpc-user"} 0`,
-			`openim_supervisor_start_time_seconds{instance="0",process="openim-api"}`,
+			`openim_supervisor_up{index="2",process="openim-push"} 1`,
+			`openim_supervisor_restarts_total{index="2",process="openim-push"} 1`,
+			`openim_supervisor_last_exit_code{index="2",process="openim-push"} 1`,
+			`openim_supervisor_restarts_total{index="0",process="openim-api"} 0`,
+			`openim_supervisor_failed{index="0",process="openim-rpc-user"} 0`,
+			`openim_supervisor_start_time_seconds{index="0",process="openim-api"}`,
 		} {
 			if !bytes.Contains(body, []byte(want)) {
 				t.Errorf("metrics lack %q", want)

@@ -65,7 +65,7 @@ func TestInitAsksOnTerminal(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatalf("answer %q: init did not return", tc.answer)
 		}
-		if !strings.Contains(out, cfgPath+" exists. Replace it with the default config? [y/N] ") {
+		if !strings.Contains(out, cfgPath+" exists. Replace it with the default config (a backup is kept)? [y/N] ") {
 			t.Errorf("answer %q: no question asked: %q", tc.answer, out)
 		}
 		b, _ := os.ReadFile(cfgPath)

@@ -58,8 +58,10 @@ func Execute(info buildinfo.Info, args []string, stdin io.Reader, stdout, stderr
 
 func newRootCmd(g *globals) *cobra.Command {
 	root := &cobra.Command{
-		Use:           "openim-supervisor",
-		Short:         "Install, run and upgrade the OpenIM server",
+		Use:   "openim-supervisor",
+		Short: "Install, run and upgrade the OpenIM server",
+		Long: "openim-supervisor runs every OpenIM process (in order, with instance counts),\n" +
+			"restarts crashes, stops cleanly, and migrates OpenIM's data on upgrades.\n\n" + exitCodesHelp(),
 		Version:       fmt.Sprintf("%s (OpenIM %s)", g.info.Version, g.info.OpenIMVersion),
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -79,9 +81,37 @@ func newRootCmd(g *globals) *cobra.Command {
 		newStopCmd(g),
 		newRestartCmd(g),
 		newLogsCmd(g),
+		newPidCmd(g),
+		newSignalCmd(g),
 		newReloadCmd(g),
 		newServiceCmd(g),
 		newUpgradeCmd(g),
+		newDoctorCmd(g),
+		newBundleCmd(g),
 	)
+	root.SetHelpCommand(newHelpCmd())
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	enforceUsage(root)
 	return root
+}
+
+// newHelpCmd is `help [command]`; an unknown topic is a usage error (exit 2),
+// not cobra's "Unknown help topic" with exit 0.
+func newHelpCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "help [command]",
+		Short: "Help about any command",
+		Args:  cobra.ArbitraryArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			cmd, rest, err := c.Root().Find(args)
+			if err != nil {
+				return withCode(ExitUsage, err)
+			}
+			if len(rest) > 0 {
+				return subcommandError(cmd, rest)
+			}
+			return cmd.Help()
+		},
+	}
 }

@@ -90,10 +90,15 @@ func (r *runner) run(ctx context.Context) error {
 		return withCode(ExitConfig, err)
 	}
 	r.cfg = cfg
+	// OpenIM's config dir first: local and quick (its version stamp, keys,
+	// ports); the data gate below may wait for the databases.
+	if err := r.checkOpenIMConfig(cfg); err != nil {
+		return err
+	}
 	// Version gate: pacman and apk install a package even when its pre-upgrade
 	// check fails, so the data version is checked again before anything starts.
-	if err := upgrade.Check(ctx, cfg, r.g.info.OpenIMVersion); err != nil {
-		return withCode(ExitRefused, fmt.Errorf("version gate: %w", err))
+	if err := upgrade.Check(ctx, upgradeOptions(r.g, cfg, r.log)); err != nil {
+		return gateExit(err)
 	}
 	for _, d := range []string{cfg.Paths.RuntimeDir, cfg.Paths.LogDir, cfg.Paths.StateDir, filepath.Dir(cfg.Paths.Socket)} {
 		if d == "" {
@@ -139,7 +144,9 @@ func (r *runner) run(ctx context.Context) error {
 	srv := &control.Server{
 		Backend: mgr,
 		Logs:    mgr.Logs(),
-		Reload:  func(ctx context.Context) (supervisor.ReloadResult, error) { return r.reload(ctx, mgr) },
+		ReloadWith: func(ctx context.Context, o supervisor.ReloadOptions) (supervisor.ReloadResult, error) {
+			return r.reload(ctx, mgr, o)
+		},
 		Info: func() control.SupervisorInfo {
 			info := control.SupervisorInfo{PID: os.Getpid(), Version: r.g.info.Version, Config: r.cfgPath, StartedAt: started}
 			select {
@@ -161,7 +168,7 @@ func (r *runner) run(ctx context.Context) error {
 	r.log.Info("control socket ready", "socket", cfg.Paths.Socket)
 
 	if cfg.Metrics.Listen != "" {
-		ms, err := metrics.Listen(srvCtx, cfg.Metrics.Listen, mgr.Status, r.log)
+		ms, err := metrics.Listen(srvCtx, cfg.Metrics.Listen, mgr.Status, r.g.info, r.log)
 		if err != nil {
 			return err
 		}
@@ -215,7 +222,7 @@ func (r *runner) run(ctx context.Context) error {
 			switch {
 			case isReloadSignal(sig):
 				go func() {
-					res, err := r.reload(srvCtx, mgr)
+					res, err := r.reload(srvCtx, mgr, supervisor.ReloadOptions{})
 					if err != nil {
 						r.log.Error("reload on "+sig.String()+" rejected; nothing changed", "err", err)
 						return
@@ -235,7 +242,7 @@ func (r *runner) run(ctx context.Context) error {
 
 // reload re-reads the config file the supervisor was started with and
 // applies it. An invalid file changes nothing.
-func (r *runner) reload(ctx context.Context, mgr *supervisor.Manager) (supervisor.ReloadResult, error) {
+func (r *runner) reload(ctx context.Context, mgr *supervisor.Manager, o supervisor.ReloadOptions) (supervisor.ReloadResult, error) {
 	r.reloadMu.Lock()
 	defer r.reloadMu.Unlock()
 	cfg, err := config.Load(r.cfgPath)
@@ -247,7 +254,7 @@ func (r *runner) reload(ctx context.Context, mgr *supervisor.Manager) (superviso
 		cfg.Metrics != old.Metrics || cfg.Log != old.Log || cfg.Paths.LogDir != old.Paths.LogDir {
 		r.log.Warn("reload applies only the process set; restart the supervisor to apply changes to paths, log, metrics or control")
 	}
-	res, err := mgr.Reload(ctx, cfg)
+	res, err := mgr.ReloadWith(ctx, cfg, o)
 	if err != nil {
 		return res, fmt.Errorf("reload %s: %w", r.cfgPath, err)
 	}

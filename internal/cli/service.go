@@ -4,10 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/openim-supervisor/openim-supervisor/internal/config"
 	"github.com/openim-supervisor/openim-supervisor/internal/paths"
 	"github.com/openim-supervisor/openim-supervisor/internal/service"
 )
@@ -18,6 +22,7 @@ type serviceCmd struct {
 	executable string
 	unitDir    string
 	timeout    time.Duration
+	skipChecks bool
 }
 
 func newServiceCmd(g *globals) *cobra.Command {
@@ -49,11 +54,21 @@ install does not start the service: use "service start".`,
 	cmd.PersistentFlags().StringVar(&s.unitDir, "unit-dir", "",
 		"Linux: directory for the systemd unit (default /etc/systemd/system; any other dir is only written, systemctl is not called)")
 
+	installCmd := &cobra.Command{
+		Use:   "install",
+		Short: "Register (and on Linux enable) the service; does not start it",
+		Long: `Register (and on Linux enable) the service; it does not start it.
+On Linux it first checks what the unit needs: the user and group of User=
+and Group= exist; the config, env file, binaries and OpenIM config dir are
+visible in the unit's sandbox (ProtectHome=, PrivateTmp=) and readable by
+that user; the dirs the supervisor writes are writable under
+ProtectSystem=strict. Every problem is listed with its fix and nothing is
+installed (exit 11); --skip-checks installs anyway.`,
+		Args: cobra.NoArgs, RunE: s.install,
+	}
+	installCmd.Flags().BoolVar(&s.skipChecks, "skip-checks", false, "install without checking the user, files and sandbox")
 	cmd.AddCommand(
-		&cobra.Command{
-			Use: "install", Short: "Register (and on Linux enable) the service; does not start it",
-			Args: cobra.NoArgs, RunE: s.install,
-		},
+		installCmd,
 		&cobra.Command{
 			Use: "uninstall", Short: "Stop the service and remove its registration",
 			Args: cobra.NoArgs, RunE: s.simple("uninstall", service.Manager.Uninstall),
@@ -96,6 +111,17 @@ func (s *serviceCmd) install(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return err
 	}
+	if !s.skipChecks {
+		if probs := s.preflight(); len(probs) > 0 {
+			var b strings.Builder
+			fmt.Fprintf(&b, "service install: the service would not start; %d thing(s) missing:", len(probs))
+			for _, p := range probs {
+				b.WriteString("\n  - " + p.String())
+			}
+			b.WriteString("\n(nothing was installed; --skip-checks installs anyway)")
+			return withCode(ExitCheckFailed, errors.New(b.String()))
+		}
+	}
 	ctx, cancel := context.WithTimeout(cmd.Context(), s.timeout)
 	defer cancel()
 	res, err := m.Install(ctx)
@@ -111,6 +137,27 @@ func (s *serviceCmd) install(cmd *cobra.Command, _ []string) error {
 		fmt.Fprintln(s.g.stdout, "note:", res.Note)
 	}
 	return nil
+}
+
+// preflight checks what the unit needs (its user, its sandbox's view of the
+// config, env file, binaries and the dirs the supervisor writes).
+func (s *serviceCmd) preflight() []service.Problem {
+	exe := s.executable
+	if exe == "" {
+		exe, _ = os.Executable()
+	}
+	cfgPath, _ := filepath.Abs(s.g.ConfigPath())
+	pp := service.PreflightPaths{Executable: exe, Config: cfgPath}
+	if cfg, err := config.LoadWith(cfgPath, config.Options{SkipFileChecks: true}); err == nil {
+		pp.EnvFile = cfg.EnvFile
+		pp.ReadPaths = []string{cfg.Paths.BinDir, cfg.Paths.OpenIMConfigDir}
+		pp.WritePaths = []string{cfg.Paths.LogDir, cfg.Paths.StateDir, cfg.Paths.RuntimeDir}
+	} else if _, serr := os.Stat(cfgPath); serr != nil {
+		return []service.Problem{{What: "no config at " + cfgPath, Fix: "write one with `openim-supervisor init --config " + cfgPath + "`"}}
+	} else {
+		return []service.Problem{{What: "the config does not load: " + firstLines(err, 1), Fix: "run `openim-supervisor config check --config " + cfgPath + "`"}}
+	}
+	return service.Preflight(pp)
 }
 
 func (s *serviceCmd) simple(verb string, op func(service.Manager, context.Context) error) func(*cobra.Command, []string) error {

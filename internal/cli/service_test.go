@@ -22,7 +22,7 @@ func TestServiceInstallStatusUninstallInUnitDir(t *testing.T) {
 	if code, out := run("service", "status", "--unit-dir", dir); code != ExitNotRunning || !strings.Contains(out, "not-installed") {
 		t.Fatalf("status before install: code %d, output %q", code, out)
 	}
-	code, out := run("service", "install", "--unit-dir", dir, "--executable", "/opt/openim/openim-supervisor")
+	code, out := run("service", "install", "--skip-checks", "--unit-dir", dir, "--executable", "/opt/openim/openim-supervisor")
 	if code != ExitOK || !strings.Contains(out, "installed openim-server") {
 		t.Fatalf("install: code %d, output %q", code, out)
 	}
@@ -33,7 +33,7 @@ func TestServiceInstallStatusUninstallInUnitDir(t *testing.T) {
 	if want := "ExecStart=/opt/openim/openim-supervisor run --config " + cfg + "\n"; !strings.Contains(string(unit), want) {
 		t.Fatalf("unit lacks %q:\n%s", want, unit)
 	}
-	if code, out := run("service", "install", "--unit-dir", dir, "--executable", "/opt/openim/openim-supervisor"); code != ExitOK || !strings.Contains(out, "unchanged") {
+	if code, out := run("service", "install", "--skip-checks", "--unit-dir", dir, "--executable", "/opt/openim/openim-supervisor"); code != ExitOK || !strings.Contains(out, "unchanged") {
 		t.Fatalf("second install: code %d, output %q", code, out)
 	}
 	if code, out := run("service", "uninstall", "--unit-dir", dir); code != ExitOK {

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
@@ -19,37 +18,48 @@ func newStatusCmd(g *globals) *cobra.Command {
 	var f ctlFlags
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "status",
-		Short: "Show every process instance: pid, state, uptime, restarts, last exit",
-		Long: `Show every process instance of the running supervisor as a table
-(NAME INSTANCE PID STATE UPTIME RESTARTS LAST-EXIT) followed by a summary line,
-or with --json the supervisor's own status document.
+		Use:   "status [all|NAME|NAME:INDEX|GLOB...]",
+		Short: "Show process instances: pid, state, uptime, restarts, last exit",
+		Long: `Show the instances of the running supervisor (every one, or those the
+arguments select: NAME, NAME:INDEX, or a glob like 'openim-rpc-*') as a table
+(NAME INSTANCE PID STATE UPTIME RESTARTS LAST-EXIT) followed by a summary
+line, or with --json the supervisor's own status document (times that are
+not set are left out).
 
-Exit status: 0 when no instance is failed, 1 when at least one is marked
-failed (too many crashes; it is retried after the cool-down) so that scripts
-and monitoring can alert, 4 when the supervisor is not running.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, ctx, cancel := f.client(cmd, g)
+States: pending (not started yet), starting (started, not yet ready),
+running (ready), backoff (crashed, restart scheduled), stopping, stopped
+(by request), exited (ended; its restart policy does not restart it),
+failed (too many crashes; retried after the cool-down).
+
+Exit status, so that scripts and monitoring can wait and alert:
+  0   every selected instance is running (or exited 0 under a policy that
+      does not restart it)
+  1   an instance is failed, or exited with an error and is not restarted
+  10  not everything is up yet (pending, starting, backoff, stopping,
+      stopped), none failed
+  4   the supervisor is not running
+  8   an argument selects no instance`,
+		Args:              cobra.ArbitraryArgs,
+		ValidArgsFunction: completeTargets(g, &f, false),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, ctx, cancel, err := f.client(cmd, g)
+			if err != nil {
+				return err
+			}
 			defer cancel()
-			st, err := c.Status(ctx)
+			st, err := c.Status(ctx, args...)
 			if err != nil {
 				return ctlError(c, err)
 			}
 			if asJSON {
-				enc := json.NewEncoder(g.stdout)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(st); err != nil {
+				if err := printJSON(g.stdout, st); err != nil {
 					return err
 				}
 			} else {
 				printStatus(g.stdout, st.Instances, time.Now())
 				fmt.Fprintln(g.stdout, notify.Summary(st.Instances))
 			}
-			if failed := failedIDs(st.Instances); len(failed) > 0 {
-				return withCode(ExitError, fmt.Errorf("%d instance(s) failed: %s", len(failed), strings.Join(failed, ", ")))
-			}
-			return nil
+			return statusExit(st.Instances)
 		},
 	}
 	f.add(cmd, 10*time.Second)
@@ -57,14 +67,36 @@ and monitoring can alert, 4 when the supervisor is not running.`,
 	return cmd
 }
 
-func failedIDs(st []supervisor.InstanceStatus) []string {
-	var out []string
+// statusExit is status's exit code: 0 when every instance is up, 1 when one
+// needs a person (failed, or exited with an error and not restarted), 10
+// while others are on their way (or stopped).
+func statusExit(st []supervisor.InstanceStatus) error {
+	var bad, notUp []string
 	for _, s := range st {
-		if s.State == supervisor.StateFailed {
-			out = append(out, s.ID())
+		switch {
+		case s.State == supervisor.StateRunning:
+		case s.State == supervisor.StateExited && s.LastExit != nil && s.LastExit.Code == 0 && s.LastExit.Err == "":
+		case s.State == supervisor.StateFailed || s.State == supervisor.StateExited:
+			bad = append(bad, s.ID()+" ("+string(s.State)+")")
+		default:
+			notUp = append(notUp, s.ID()+" ("+string(s.State)+")")
 		}
 	}
-	return out
+	switch {
+	case len(bad) > 0:
+		return withCode(ExitError, fmt.Errorf("%d instance(s) need attention: %s", len(bad), listSome(bad, 8)))
+	case len(notUp) > 0:
+		return withCode(ExitNotUp, fmt.Errorf("%d of %d instance(s) not up yet: %s", len(notUp), len(st), listSome(notUp, 8)))
+	}
+	return nil
+}
+
+// listSome joins up to n items and says how many more there are.
+func listSome(items []string, n int) string {
+	if len(items) <= n {
+		return strings.Join(items, ", ")
+	}
+	return strings.Join(items[:n], ", ") + fmt.Sprintf(" and %d more", len(items)-n)
 }
 
 // printStatus prints the status table. Every column but the last is one

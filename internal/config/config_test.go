@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -70,8 +71,11 @@ func TestExampleLoadsAsOpenIM383(t *testing.T) {
 		t.Fatalf("example does not load:\n%v", err)
 	}
 
-	// The example's defaults section says what the built-in defaults are.
-	if def := Default(); !reflect.DeepEqual(cfg.Defaults, def.Defaults) || cfg.Log != def.Log || cfg.Metrics != def.Metrics {
+	// The example's defaults section says what the built-in defaults are
+	// (its env is the example's own: OpenIM's log records to stdout).
+	exDefaults := cfg.Defaults
+	exDefaults.Env = nil
+	if def := Default(); !reflect.DeepEqual(exDefaults, def.Defaults) || cfg.Log != def.Log || cfg.Metrics != def.Metrics {
 		t.Errorf("example.yaml and Default() disagree:\nexample %+v %+v\ndefault %+v %+v", cfg.Defaults, cfg.Log, def.Defaults, def.Log)
 	}
 
@@ -89,25 +93,38 @@ func TestExampleLoadsAsOpenIM383(t *testing.T) {
 			t.Errorf("%s: %d instances, want %d", n, counts[n], w)
 		}
 	}
-	wantOrder := []string{"openim-api", "openim-rpc-auth", "openim-rpc-user", "openim-rpc-friend", "openim-rpc-group",
-		"openim-rpc-conversation", "openim-rpc-third", "openim-rpc-msg", "openim-push", "openim-msgtransfer",
-		"openim-msggateway", "openim-crontask"}
+	wantOrder := []string{"openim-rpc-auth", "openim-rpc-user", "openim-rpc-friend", "openim-rpc-group",
+		"openim-rpc-conversation", "openim-rpc-third", "openim-rpc-msg", "openim-push", "openim-msggateway",
+		"openim-api", "openim-msgtransfer", "openim-crontask"}
 	if !reflect.DeepEqual(order, wantOrder) {
 		t.Errorf("start order %v, want %v", order, wantOrder)
 	}
+	if v := cfg.Env; len(v) != 0 {
+		t.Errorf("example env file sets %v", v)
+	}
+	if env := cfg.Defaults.Env; env["IMENV_LOG_ISSTDOUT"] != "true" || env["IMENV_LOG_STORAGELOCATION"] != filepath.Join(dir, "log")+"/openim/" {
+		t.Errorf("defaults.env %v: want OpenIM's records on stdout, its own files under the log dir", env)
+	}
 
-	push7 := cfg.Instances()[8+7]
+	push7 := cfg.Instances()[7+7]
 	conf := filepath.Join(dir, "conf")
 	if push7.ID() != "openim-push:7" || push7.Path != filepath.Join(dir, "bin", "openim-push") ||
 		!reflect.DeepEqual(push7.Args, []string{"-i", "7", "-c", conf}) {
 		t.Errorf("openim-push:7 resolved to %s %s %v", push7.ID(), push7.Path, push7.Args)
 	}
-	if api := cfg.Instances()[0]; api.Ready.TCP != "127.0.0.1:10002" || api.Ready.After != 2*time.Second {
+	if push7.Ready.GRPC != "127.0.0.1:10177" || !slices.Contains(push7.Env, "IMENV_LOG_ISSTDOUT=true") {
+		t.Errorf("openim-push:7 ready %+v env %v", push7.Ready, push7.Env)
+	}
+	api := cfg.Instances()[7+8+1]
+	if api.Process != "openim-api" || api.Ready.OpenIMAPI != "http://127.0.0.1:10002" || api.Ready.After != 0 {
 		t.Errorf("openim-api ready = %+v", api.Ready)
 	}
+	if gw := cfg.Instances()[7+8]; gw.Process != "openim-msggateway" || !gw.Barrier || api.Barrier {
+		t.Errorf("the barrier is after openim-msggateway: %+v", gw)
+	}
 	tools := cfg.Tools()
-	if len(tools) != 3 || tools[1].Name != "check-component" || !reflect.DeepEqual(tools[1].Args, []string{"-c", conf}) ||
-		tools[1].Timeout != 5*time.Minute || tools[0].Timeout != DefaultToolTimeout {
+	if len(tools) != 2 || tools[1].Name != "check-component" || !reflect.DeepEqual(tools[1].Args, []string{"-c", conf}) ||
+		tools[1].Timeout != DefaultToolTimeout || tools[0].Timeout != DefaultToolTimeout || tools[1].StopTimeout != 15*time.Second {
 		t.Errorf("tools = %+v", tools)
 	}
 	if cfg.Paths.Socket != filepath.Join(dir, "run", "supervisor.sock") {

@@ -43,7 +43,7 @@ func (d *decoder) fail(n *yaml.Node, path, msg, fix string) {
 }
 
 // processEnv matches the key paths where env-file variables may be expanded.
-var processEnv = regexp.MustCompile(`^processes\[\d+\]\.env\.`)
+var processEnv = regexp.MustCompile(`^(processes\[\d+\]|defaults)\.env\.`)
 
 func isNull(n *yaml.Node) bool {
 	return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"

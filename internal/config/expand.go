@@ -57,7 +57,7 @@ func (x *expander) expand(s string, secretOK bool) (string, *expandErr) {
 		if fromFile && !secretOK {
 			return "", &expandErr{
 				msg: fmt.Sprintf("${%s} comes from the env file %s, whose values are secrets; "+
-					"they may only be used in processes[].env (every process gets them in its environment anyway)", name, x.envFile),
+					"they may only be used in processes[].env and defaults.env (every process gets them in its environment anyway)", name, x.envFile),
 				fix: "read it from the environment in the program, or set it in the supervisor's own environment instead"}
 		}
 		if !ok || (val == "" && hasDef) {

@@ -49,7 +49,16 @@ func LoadWith(path string, o Options) (*Config, error) {
 		}
 		return nil, Errors{&Error{File: path, Msg: "cannot read config: " + unwrapPathErr(err), Fix: fix}}
 	}
-	return Parse(abs, data, o)
+	cfg, err := Parse(abs, data, o)
+	if err != nil {
+		return nil, err
+	}
+	if !o.SkipFileChecks {
+		if errs := checkModes(cfg); len(errs) > 0 {
+			return nil, errs
+		}
+	}
+	return cfg, nil
 }
 
 func unwrapPathErr(err error) string {
@@ -129,7 +138,7 @@ func Parse(file string, data []byte, o Options) (*Config, error) {
 	if len(d.errs) > 0 {
 		return nil, d.errs
 	}
-	cfg.fill(d.keys, base)
+	cfg.applyDefaults(d.keys, base)
 	errs := cfg.validate(d.keys, o)
 	sort.SliceStable(errs, func(i, j int) bool { return lineOf(errs[i]) < lineOf(errs[j]) })
 	if len(errs) > 0 {
@@ -219,13 +228,13 @@ func Default() *Config {
 			StopSignal:  "TERM",
 			StopTimeout: Duration(15 * time.Second),
 			Ready: Ready{
-				After:   Duration(2 * time.Second),
+				After:   0,
 				Timeout: Duration(60 * time.Second),
 			},
 			Backoff: Backoff{
 				Initial:     Duration(500 * time.Millisecond),
 				Max:         Duration(30 * time.Second),
-				StableAfter: Duration(30 * time.Second),
+				StableAfter: Duration(time.Second),
 				MaxFailures: 10,
 				Window:      Duration(5 * time.Minute),
 				Cooldown:    Duration(10 * time.Minute),
@@ -235,14 +244,35 @@ func Default() *Config {
 	}
 }
 
-// DefaultToolTimeout bounds a pre-start tool that sets no timeout
-// (check-component alone may wait 180 s for the components).
-const DefaultToolTimeout = 5 * time.Minute
+// DefaultToolTimeout bounds a pre-start tool that sets no timeout. It covers
+// OpenIM's check-component, the slowest tool: 180 tries, one a second plus
+// the time a check of a component that is down takes (about 315 s in all
+// when Kafka is down).
+const DefaultToolTimeout = 6 * time.Minute
 
-// fill applies what the file left out: per-process settings inherit from
-// defaults key by key, instances default to 1, the socket sits in the runtime
-// dir, and relative paths are taken relative to the config file's directory.
-func (c *Config) fill(keys map[string]int, base string) {
+// ApplyDefaults fills in what a config built in code left out, as Load does
+// for the keys a file leaves out; here a zero value counts as left out (so a
+// process cannot override a non-zero default with zero). It is for configs
+// that do not come from Load (tests, tools); Load applies defaults itself.
+func (c *Config) ApplyDefaults() {
+	c.applyDefaults(nil, "")
+}
+
+// applyDefaults is the one place defaults are applied. A setting is taken
+// from defaults: when the file did not write its key (keys, from the
+// decoder), or, for a config built in code (keys nil), when it is zero.
+// Per-process settings inherit key by key (a process's ready: {tcp: ...}
+// keeps the default timeout), instances default to 1, the socket sits in the
+// runtime dir, tools get DefaultToolTimeout, and relative paths are taken
+// relative to base (the config file's directory; "" leaves them as they are).
+func (c *Config) applyDefaults(keys map[string]int, base string) {
+	set := func(path string, zero bool) bool {
+		if keys == nil {
+			return !zero
+		}
+		_, ok := keys[path]
+		return ok
+	}
 	p := &c.Paths
 	for _, s := range []*string{&p.BinDir, &p.OpenIMConfigDir, &p.LogDir, &p.RuntimeDir, &p.StateDir, &p.Socket} {
 		*s = absIn(base, *s)
@@ -250,23 +280,24 @@ func (c *Config) fill(keys map[string]int, base string) {
 	if p.Socket == "" {
 		p.Socket = paths.SocketIn(p.RuntimeDir)
 	}
+	d := c.Defaults
 	for i := range c.Processes {
 		pr := &c.Processes[i]
 		at := fmt.Sprintf("processes[%d]", i)
-		if _, set := keys[at+".instances"]; !set {
+		if !set(at+".instances", pr.Instances == 0) {
 			pr.Instances = 1
 		}
-		if pr.Restart == "" {
-			pr.Restart = c.Defaults.Restart
+		if !set(at+".restart", pr.Restart == "") {
+			pr.Restart = d.Restart
 		}
-		if pr.StopSignal == "" {
-			pr.StopSignal = c.Defaults.StopSignal
+		if !set(at+".stopSignal", pr.StopSignal == "") {
+			pr.StopSignal = d.StopSignal
 		}
-		if _, set := keys[at+".stopTimeout"]; !set {
-			pr.StopTimeout = c.Defaults.StopTimeout
+		if !set(at+".stopTimeout", pr.StopTimeout == 0) {
+			pr.StopTimeout = d.StopTimeout
 		}
-		pr.Ready = inherit(pr.Ready, c.Defaults.Ready, keys, at+".ready")
-		pr.Backoff = inherit(pr.Backoff, c.Defaults.Backoff, keys, at+".backoff")
+		pr.Ready = inherit(pr.Ready, d.Ready, at+".ready", set)
+		pr.Backoff = inherit(pr.Backoff, d.Backoff, at+".backoff", set)
 		if strings.ContainsAny(pr.Command, `/\`) {
 			pr.Command = absIn(base, pr.Command)
 		}
@@ -274,7 +305,7 @@ func (c *Config) fill(keys map[string]int, base string) {
 	}
 	for i := range c.PreStart {
 		t := &c.PreStart[i]
-		if _, set := keys[fmt.Sprintf("preStart[%d].timeout", i)]; !set {
+		if !set(fmt.Sprintf("preStart[%d].timeout", i), t.Timeout == 0) {
 			t.Timeout = Duration(DefaultToolTimeout)
 		}
 		if strings.ContainsAny(t.Command, `/\`) {
@@ -283,16 +314,16 @@ func (c *Config) fill(keys map[string]int, base string) {
 	}
 }
 
-// inherit returns a copy of def with the fields the file set (per keys under
-// path) taken from own.
-func inherit[T any](own *T, def T, keys map[string]int, path string) *T {
+// inherit returns a copy of def with the fields that were set (see
+// applyDefaults) taken from own.
+func inherit[T any](own *T, def T, path string, set func(string, bool) bool) *T {
 	out := def
 	if own == nil {
 		return &out
 	}
 	ov, dv := reflect.ValueOf(own).Elem(), reflect.ValueOf(&out).Elem()
 	for name, i := range yamlFields(dv.Type()) {
-		if _, set := keys[path+"."+name]; set {
+		if set(path+"."+name, ov.Field(i).IsZero()) {
 			dv.Field(i).Set(ov.Field(i))
 		}
 	}

@@ -23,6 +23,8 @@ type Instance struct {
 	// The child's environment is the supervisor's own, filtered, plus these.
 	Env []string
 	Dir string // working directory ("" = the supervisor's)
+	// Barrier: processes after this one's start only once it is ready.
+	Barrier bool
 
 	Restart     RestartPolicy
 	StopSignal  Signal
@@ -33,10 +35,17 @@ type Instance struct {
 
 // ResolvedReady is Ready with {port} and {index} substituted.
 type ResolvedReady struct {
-	After   time.Duration
-	TCP     string
-	HTTP    string
-	Timeout time.Duration
+	After     time.Duration
+	TCP       string
+	HTTP      string
+	GRPC      string
+	OpenIMAPI string
+	Timeout   time.Duration
+}
+
+// HasCheck reports whether a check besides After is set.
+func (r ResolvedReady) HasCheck() bool {
+	return r.TCP != "" || r.HTTP != "" || r.GRPC != "" || r.OpenIMAPI != ""
 }
 
 // ID is "name:index", the name used by the control commands.
@@ -47,7 +56,7 @@ func (i Instance) Equal(o Instance) bool {
 	return i.Process == o.Process && i.Index == o.Index && i.Path == o.Path &&
 		equalStrings(i.Args, o.Args) && equalStrings(i.Env, o.Env) && i.Dir == o.Dir &&
 		i.Restart == o.Restart && i.StopSignal == o.StopSignal && i.StopTimeout == o.StopTimeout &&
-		i.Ready == o.Ready && i.Backoff == o.Backoff
+		i.Ready == o.Ready && i.Backoff == o.Backoff && i.Barrier == o.Barrier
 }
 
 func equalStrings(a, b []string) bool {
@@ -62,17 +71,21 @@ func equalStrings(a, b []string) bool {
 	return true
 }
 
-// ToolSpec is one resolved pre-start tool.
+// ToolSpec is one resolved pre-start tool. It is stopped like a process
+// (StopSignal, then KILL after StopTimeout), with the defaults' settings.
 type ToolSpec struct {
-	Name    string
-	Path    string
-	Args    []string
-	Env     []string
-	Timeout time.Duration
+	Name        string
+	Path        string
+	Args        []string
+	Env         []string
+	Timeout     time.Duration
+	StopSignal  Signal
+	StopTimeout time.Duration
 }
 
 // Instances returns every instance of every process, in start order.
-// The config must have been loaded with Load (defaults applied).
+// Defaults must have been applied (Load, or ApplyDefaults for a config
+// built in code): this only resolves, it fills nothing in.
 func (c *Config) Instances() []Instance {
 	var out []Instance
 	for _, p := range c.Processes {
@@ -95,7 +108,8 @@ func (c *Config) Tools() []ToolSpec {
 			}
 		}
 		out = append(out, ToolSpec{Name: t.Name, Path: path, Args: append([]string(nil), args...),
-			Env: c.envList(nil), Timeout: t.Timeout.D()})
+			Env: c.envList(nil), Timeout: t.Timeout.D(),
+			StopSignal: c.Defaults.StopSignal, StopTimeout: c.Defaults.StopTimeout.D()})
 	}
 	return out
 }
@@ -121,43 +135,43 @@ func (c *Config) instance(p Process, idx int) Instance {
 		}
 	}
 
-	ready := c.Defaults.Ready
+	var ready Ready
 	if p.Ready != nil {
 		ready = *p.Ready
 	}
-	backoff := c.Defaults.Backoff
+	var backoff Backoff
 	if p.Backoff != nil {
 		backoff = *p.Backoff
 	}
-	inst := Instance{
+	return Instance{
 		Process:     p.Name,
 		Index:       idx,
 		Path:        path,
 		Args:        args,
 		Env:         c.envList(p.Env),
 		Dir:         p.WorkDir,
-		Restart:     firstNonEmpty(p.Restart, c.Defaults.Restart),
-		StopSignal:  firstNonEmpty(p.StopSignal, c.Defaults.StopSignal),
+		Barrier:     p.Barrier,
+		Restart:     p.Restart,
+		StopSignal:  p.StopSignal,
 		StopTimeout: p.StopTimeout.D(),
 		Ready: ResolvedReady{
-			After:   ready.After.D(),
-			TCP:     subst.Replace(ready.TCP),
-			HTTP:    subst.Replace(ready.HTTP),
-			Timeout: ready.Timeout.D(),
+			After:     ready.After.D(),
+			TCP:       subst.Replace(ready.TCP),
+			HTTP:      subst.Replace(ready.HTTP),
+			GRPC:      subst.Replace(ready.GRPC),
+			OpenIMAPI: subst.Replace(ready.OpenIMAPI),
+			Timeout:   ready.Timeout.D(),
 		},
 		Backoff: backoff,
 	}
-	if inst.StopTimeout == 0 {
-		inst.StopTimeout = c.Defaults.StopTimeout.D()
-	}
-	return inst
 }
 
-// envList returns the env file's variables then the process's, sorted by key
-// within each group so that Equal is stable.
+// envList returns defaults.env, then the env file's variables, then the
+// process's (later entries win in exec), sorted by key within each group so
+// that Equal is stable.
 func (c *Config) envList(extra map[string]string) []string {
 	var out []string
-	for _, m := range []map[string]string{c.Env, extra} {
+	for _, m := range []map[string]string{c.Defaults.Env, c.Env, extra} {
 		keys := make([]string, 0, len(m))
 		for k := range m {
 			keys = append(keys, k)
@@ -168,11 +182,4 @@ func (c *Config) envList(extra map[string]string) []string {
 		}
 	}
 	return out
-}
-
-func firstNonEmpty[T ~string](a, b T) T {
-	if a != "" {
-		return a
-	}
-	return b
 }

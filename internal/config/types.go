@@ -9,8 +9,9 @@ import (
 	"time"
 )
 
-// CurrentVersion is the schema version this binary reads and writes.
-const CurrentVersion = 2
+// CurrentVersion is the schema version this binary reads and writes
+// (schemaVersion: schema_version.go; the package tests' build bumps it).
+const CurrentVersion = schemaVersion
 
 // Config is a fully loaded, defaulted and validated configuration.
 type Config struct {
@@ -71,19 +72,34 @@ type ProcessDefaults struct {
 	StopTimeout Duration      `yaml:"stopTimeout"`
 	Ready       Ready         `yaml:"ready"`
 	Backoff     Backoff       `yaml:"backoff"`
+	// Env is given to every process and pre-start tool; the env file's
+	// variables and a process's own env override it.
+	Env map[string]string `yaml:"env"`
 }
 
-// Ready says when a started instance counts as ready.
+// Ready says when a started instance counts as ready. Every check that is
+// set must pass; {port} and {index} are replaced per instance.
 type Ready struct {
-	// After: the instance must stay up this long.
+	// After: the instance must stay up this long (before the checks run).
 	After Duration `yaml:"after"`
-	// TCP: "host:port" that must accept a connection. {port} and {index}
-	// are replaced per instance.
+	// TCP: "host:port" that must accept a connection.
 	TCP string `yaml:"tcp"`
-	// HTTP: URL that must answer 2xx/3xx. {port} and {index} are replaced.
+	// HTTP: URL that must answer 2xx/3xx.
 	HTTP string `yaml:"http"`
-	// Timeout for the check to pass; then the start counts as failed.
+	// GRPC: "host:port" of a gRPC server that must answer the HTTP/2
+	// handshake. An OpenIM RPC service serves gRPC only after it registered
+	// in discovery (etcd), so this means "registered and serving".
+	GRPC string `yaml:"grpc"`
+	// OpenIMAPI: base URL of openim-api (http://127.0.0.1:{port}) that must
+	// answer a request which crosses to openim-rpc-auth and back.
+	OpenIMAPI string `yaml:"openimAPI"`
+	// Timeout for the checks to pass; then the start counts as failed.
 	Timeout Duration `yaml:"timeout"`
+}
+
+// HasCheck reports whether a check besides After is set.
+func (r Ready) HasCheck() bool {
+	return r.TCP != "" || r.HTTP != "" || r.GRPC != "" || r.OpenIMAPI != ""
 }
 
 // Backoff is the restart policy's timing.
@@ -116,8 +132,14 @@ type Process struct {
 	// Ports lists one port per instance (element i for instance i), used for
 	// {port} in Ready checks and Args.
 	Ports []int `yaml:"ports"`
+	// Barrier: the processes listed after this one start only once this one
+	// and every process before it are ready. Without barriers every process
+	// starts at once (each still waits for nothing but its own start).
+	Barrier bool `yaml:"barrier"`
 
-	// Optional overrides of Defaults; zero means "use the default".
+	// Optional overrides of Defaults; left out means "use the default". Load
+	// fills them in (ApplyDefaults for a config built in code), so after it
+	// Ready and Backoff are never nil.
 	Restart     RestartPolicy `yaml:"restart"`
 	StopSignal  Signal        `yaml:"stopSignal"`
 	StopTimeout Duration      `yaml:"stopTimeout"`

@@ -99,6 +99,7 @@ func (c *Config) validate(keys map[string]int, o Options) Errors {
 			}
 			if p.Ready != nil {
 				uses[at+".ready.tcp"], uses[at+".ready.http"] = p.Ready.TCP, p.Ready.HTTP
+				uses[at+".ready.grpc"], uses[at+".ready.openimAPI"] = p.Ready.GRPC, p.Ready.OpenIMAPI
 			}
 			for key, v := range uses {
 				if strings.Contains(v, "{port}") {
@@ -116,14 +117,7 @@ func (c *Config) validate(keys map[string]int, o Options) Errors {
 			checkBackoff(ck, at+".backoff", *p.Backoff)
 		}
 		checkPolicy(ck, at, p.Restart, p.StopSignal)
-		for k := range p.Env {
-			switch {
-			case !validEnvName(k):
-				ck.add(at+".env."+k, "not a valid variable name", "use letters, digits and _, not starting with a digit")
-			case reservedEnv[k]:
-				ck.add(at+".env."+k, "is set by the supervisor for itself and removed from every child's environment", "remove it")
-			}
-		}
+		checkEnvNames(ck, at+".env", p.Env)
 		if !o.SkipFileChecks {
 			if p.Command != "" {
 				checkExecutable(ck, at+".command", p.Command)
@@ -171,6 +165,17 @@ func (c *Config) validate(keys map[string]int, o Options) Errors {
 	return ck.errs
 }
 
+func checkEnvNames(ck *checker, at string, env map[string]string) {
+	for k := range env {
+		switch {
+		case !validEnvName(k):
+			ck.add(at+"."+k, "not a valid variable name", "use letters, digits and _, not starting with a digit")
+		case reservedEnv[k]:
+			ck.add(at+"."+k, "is set by the supervisor for itself and removed from every child's environment", "remove it")
+		}
+	}
+}
+
 func (c *Config) checkName(ck *checker, at, name string, seen map[string]string) {
 	switch {
 	case name == "":
@@ -206,6 +211,7 @@ func (c *Config) checkDefaults(ck *checker) {
 	}
 	checkReady(ck, "defaults.ready", c.Defaults.Ready, nil)
 	checkBackoff(ck, "defaults.backoff", c.Defaults.Backoff)
+	checkEnvNames(ck, "defaults.env", c.Defaults.Env)
 	l := c.Log
 	if err := new(LogTarget).parse(string(l.Target)); err != nil {
 		ck.add("log.target", err.Error(), "")
@@ -224,7 +230,7 @@ func (c *Config) checkDefaults(ck *checker) {
 		n, perr := strconv.Atoi(port)
 		switch {
 		case err != nil || perr != nil || n < 0 || n > 65535:
-			ck.add("metrics.listen", fmt.Sprintf("%q is not host:port", m.Listen), "e.g. 127.0.0.1:9100")
+			ck.add("metrics.listen", fmt.Sprintf("%q is not host:port", m.Listen), "e.g. 127.0.0.1:9464")
 		case !m.AllowRemote && !isLoopback(host):
 			ck.add("metrics.listen", fmt.Sprintf("%q is reachable from other machines", m.Listen),
 				"listen on 127.0.0.1 or [::1], or set metrics.allowRemote: true")
@@ -261,22 +267,27 @@ func checkReady(ck *checker, at string, r Ready, ports []int) {
 		port = strconv.Itoa(ports[0])
 	}
 	subst := strings.NewReplacer("{index}", "0", "{port}", port)
-	if r.TCP != "" {
-		host, pt, err := net.SplitHostPort(subst.Replace(r.TCP))
+	for _, a := range []struct{ key, val string }{{".tcp", r.TCP}, {".grpc", r.GRPC}} {
+		if a.val == "" {
+			continue
+		}
+		host, pt, err := net.SplitHostPort(subst.Replace(a.val))
 		if _, perr := strconv.Atoi(pt); err != nil || perr != nil || host == "" {
-			ck.add(at+".tcp", fmt.Sprintf("%q is not host:port", r.TCP), "e.g. 127.0.0.1:{port}")
+			ck.add(at+a.key, fmt.Sprintf("%q is not host:port", a.val), "e.g. 127.0.0.1:{port}")
 		}
 	}
-	if r.HTTP != "" {
-		u, err := url.Parse(subst.Replace(r.HTTP))
+	for _, a := range []struct{ key, val, eg string }{
+		{".http", r.HTTP, "http://127.0.0.1:{port}/healthz"}, {".openimAPI", r.OpenIMAPI, "http://127.0.0.1:{port}"},
+	} {
+		if a.val == "" {
+			continue
+		}
+		u, err := url.Parse(subst.Replace(a.val))
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			ck.add(at+".http", fmt.Sprintf("%q is not an http:// or https:// URL", r.HTTP), "e.g. http://127.0.0.1:{port}/healthz")
+			ck.add(at+a.key, fmt.Sprintf("%q is not an http:// or https:// URL", a.val), "e.g. "+a.eg)
 		}
 	}
-	if r.TCP != "" && r.HTTP != "" {
-		ck.add(at, "set tcp or http, not both", "")
-	}
-	if (r.TCP != "" || r.HTTP != "") && r.Timeout <= 0 {
+	if r.HasCheck() && r.Timeout <= 0 {
 		ck.add(at+".timeout", "must be more than 0 when a check is set", "e.g. 60s")
 	}
 }

@@ -27,9 +27,9 @@ type Step struct {
 
 // Steps returns every schema step, oldest first; Steps()[i].From == i+1.
 func Steps() []Step {
-	return []Step{
+	return append([]Step{
 		{From: 1, Summary: "v1 -> v2: paths, defaults, preStart and processes sections", Apply: v1ToV2},
-	}
+	}, testSteps()...)
 }
 
 // Result says what Migrate did.

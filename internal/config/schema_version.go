@@ -1,0 +1,6 @@
+//go:build !pkgtest
+
+package config
+
+// schemaVersion is CurrentVersion in real builds.
+const schemaVersion = 2
