@@ -7,6 +7,8 @@
 //	mkpkg archive -stage DIR -version V -os windows|darwin -arch amd64 -out DIR
 //	mkpkg config -os linux|windows|darwin -out FILE
 //	mkpkg scripts -version V -out DIR   (maintainer scripts, for goreleaser)
+//	mkpkg docs -version V -out DIR      (man pages and shell completions)
+//	mkpkg goreleaser [-check]           (.goreleaser.yaml nfpms from nfpm.yaml)
 //
 // Run it from the repository root (nfpm.yaml names ./packaging/... sources).
 package main
@@ -45,7 +47,7 @@ func main() {
 
 func run(args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("usage: mkpkg pkg|archive|config|scripts [flags]")
+		return errors.New("usage: mkpkg pkg|archive|config|scripts|docs|goreleaser [flags]")
 	}
 	switch args[0] {
 	case "pkg":
@@ -56,8 +58,12 @@ func run(args []string, out io.Writer) error {
 		return runConfig(args[1:])
 	case "scripts":
 		return runScripts(args[1:])
+	case "goreleaser":
+		return runGoreleaser(args[1:])
+	case "docs":
+		return runDocs(args[1:])
 	default:
-		return fmt.Errorf("unknown command %q (want pkg, archive, config or scripts)", args[0])
+		return fmt.Errorf("unknown command %q (want pkg, archive, config, scripts, docs or goreleaser)", args[0])
 	}
 }
 

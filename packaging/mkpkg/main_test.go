@@ -43,6 +43,10 @@ func stage(t *testing.T, exe string) string {
 	}
 	write("openim/config/share.yml", "secret: x\n")
 	write("etc/config.yaml", "version: 2\n")
+	for _, n := range []string{"doc/man/openim-supervisor.1.gz", "doc/completions/openim-supervisor.bash",
+		"doc/completions/openim-supervisor.fish", "doc/completions/_openim-supervisor"} {
+		write(n, "x\n")
+	}
 	write("changelog.yaml", "- semver: 1.2.3-1\n  date: 2024-01-01T00:00:00Z\n  packager: t <t@example.com>\n  changes:\n    - note: n\n")
 	return dir
 }
