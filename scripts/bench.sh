@@ -32,10 +32,67 @@ go build -o "$out/supervision" ./bench/supervision
 # The child every peer runs: pause() forever, static, no shell in between.
 printf '#include <unistd.h>\nint main(void) { for (;;) pause(); }\n' >"$out/bench-child.c"
 gcc -O2 -static -o "$out/bench-child" "$out/bench-child.c"
+# The flood child: waits for SIGUSR1, writes argv[1] bytes of 100-byte lines
+# in 64 KiB writes, then pauses; "0" only pauses (the victim).
+cat >"$out/flood-child.c" <<'C'
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+static volatile sig_atomic_t go;
+static void on(int s) { (void)s; go = 1; }
+int main(int argc, char **argv) {
+  long long left = argc > 1 ? atoll(argv[1]) : 0;
+  static char buf[65500];
+  if (left > 0) {
+    signal(SIGUSR1, on);
+    for (int i = 0; i < 655; i++) { memset(buf + i * 100, 'F', 99); buf[i * 100 + 99] = '\n'; }
+    while (!go) pause();
+    while (left > 0) {
+      long n = left < (long long)sizeof buf ? (long)left : (long)sizeof buf;
+      for (long off = 0; off < n;) { ssize_t w = write(1, buf + off, n - off); if (w <= 0) return 1; off += w; }
+      left -= n;
+    }
+  }
+  for (;;) pause();
+}
+C
+gcc -O2 -static -o "$out/flood-child" "$out/flood-child.c"
 
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) CPUs" >&2
-"$out/supervision" -child "$out/bench-child" -openim-supervisor bin/openim-supervisor \
+"$out/supervision" -child "$out/bench-child" -flood "$out/flood-child" -openim-supervisor bin/openim-supervisor \
   -markdown "$out/supervision.md" "$@"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+
+# Start to usable for the real OpenIM 3.8.3 set (26 instances) on the
+# servers of scripts/test-services.sh (started here when .cache/test-env.sh
+# is missing; set OPENIM_TEST_*_PORT to move them), under `run` with the
+# shipped config and under OpenIM's own `mage start`. BENCH_OPENIM=0 skips it.
+if [ "${BENCH_OPENIM:-1}" != 0 ]; then
+  [ -f .cache/test-env.sh ] || scripts/test-services.sh start >&2
+  # shellcheck disable=SC1091
+  . .cache/test-env.sh
+  runs=${BENCH_OPENIM_RUNS:-3}
+  go test -count=1 -run '^$' -bench StartToUsable -benchtime 1x -count "$runs" -timeout 30m ./test/realopenim \
+    >"$out/openim-start.txt" 2>&1 || { tail -40 "$out/openim-start.txt" >&2; exit 1; }
+  {
+    printf '\nThe real OpenIM 3.8.3 set (26 instances), start to usable (openim-api serves a request through every RPC service), %s runs\n\n' "$runs"
+    printf '| starter | start to usable (s), each run | median | starter returned (s) |\n|---|---|---|---|\n'
+    for b in openim-supervisor mage-start; do
+      awk -v b="$b" '
+        $1 ~ "^BenchmarkStartToUsable/" b "-" {
+          for (i = 2; i < NF; i++) { if ($(i+1) == "s-to-usable") u[n++] = $i; if ($(i+1) == "s-mage-returned") r = r (r ? ", " : "") $i }
+        }
+        END {
+          if (n == 0) { printf "| %s | did not run (see %s) | | |\n", b, "openim-start.txt"; exit }
+          line = ""; for (i = 0; i < n; i++) { line = line (i ? ", " : "") u[i]; v[i] = u[i] + 0 }
+          for (i = 1; i < n; i++) for (j = i; j > 0 && v[j-1] > v[j]; j--) { t = v[j]; v[j] = v[j-1]; v[j-1] = t }
+          m = v[int((n - 1) / 2)]
+          name = (b == "mage-start") ? "OpenIM'"'"'s mage start (no readiness)" : "openim-supervisor run, shipped config"
+          printf "| %s | %s | %.2f | %s |\n", name, line, m, (r ? r : "(runs until stopped)")
+        }' "$out/openim-start.txt"
+    done
+  } | tee -a "$out/supervision.md"
+fi
 echo "table also in $out/supervision.md" >&2

@@ -9,7 +9,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
 
-step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+# Bold headings only on a terminal, and not with NO_COLOR set (no-color.org).
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ] && [ "${TERM:-dumb}" != dumb ]; then
+  step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+else
+  step() { printf '\n==> %s\n' "$*"; }
+fi
 die() { echo "demo: FAILED: $*" >&2; [ -n "${sup_log:-}" ] && [ -f "$sup_log" ] && { echo "--- supervisor log:" >&2; tail -n 30 "$sup_log" >&2; }; exit 1; }
 
 step "build"
@@ -66,7 +71,17 @@ services:
   openim-api: {ports: [$api_port]}
   openim-msggateway: {ports: [$gw_port]}
 YAML
+# OpenIM's own config must name the same ports: an operator overrides them
+# in the env file (IMENV_<FILE>_<KEY>, as OpenIM reads them).
+cat >> "$(dirname "$cfg")/openim.env" <<ENV
+IMENV_OPENIM_API_API_PORTS=$api_port
+IMENV_OPENIM_MSGGATEWAY_LONGCONNSVR_PORTS=$gw_port
+ENV
 ctl config check || die "config check"
+# The stand-ins keep no data: record that the data is at the shipped OpenIM
+# version, as `upgrade` does on a real installation, so that run's data gate
+# does not wait for a MongoDB the demo does not have.
+ctl upgrade --from "$(ctl --version | sed -n 's/.*(OpenIM \([^)]*\)).*/\1/p')" --yes >/dev/null || die "upgrade (record the data version)"
 
 step "openim-supervisor run (in the background; its log: $sup_log)"
 "$sup" --config "$cfg" run >"$sup_log" 2>&1 &  # the binary itself, so $! is its pid
@@ -88,7 +103,7 @@ wait_for "every instance to be running" 40 all_running
 step "openim-supervisor status"
 ctl status || die "status"
 
-row() { ctl status | awk -v n="$1" -v i="$2" '$1==n && $2==i'; }
+row() { { ctl status || true; } | awk -v n="$1" -v i="$2" '$1==n && $2==i'; }
 victim=$(row openim-push 3)
 old_pid=$(awk '{print $3}' <<<"$victim")
 [ -n "$old_pid" ] && [ "$old_pid" != "-" ] || die "no pid for openim-push:3"

@@ -65,7 +65,7 @@ else
 	DIST=$(cd "$DIST" && pwd)
 	MKPKG=$DIST/.mkpkg
 fi
-go build -o "$MKPKG" ./packaging/mkpkg
+go build ${GOTAGS:+-tags "$GOTAGS"} -o "$MKPKG" ./packaging/mkpkg
 
 # OpenIM's config files (from the module zip of open-im-server v3.8.3).
 openim_src=$(cd build/openim && go mod download -json "$OPENIM_MOD" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
@@ -90,6 +90,9 @@ stage_openim_config() {
 	sed -i "s#^storageLocation:.*#storageLocation: $logdir#" "$dir/log.yml"
 }
 
+# doc_date: the date in the man pages (the last commit's), so rebuilds match.
+doc_date() { git log -1 --format=%cI 2>/dev/null || date -u +%Y-%m-%dT%H:%M:%SZ; }
+
 # write_changelog FILE: deb changelog.Debian.gz and rpm %changelog (chglog format).
 write_changelog() {
 	cat >"$1" <<EOF
@@ -107,12 +110,18 @@ EOF
 # `scripts/packages.sh goreleaser-prepare`: what .goreleaser.yaml's before
 # hook needs in .cache/goreleaser/ (goreleaser builds the binaries itself).
 if [[ ${1:-} == goreleaser-prepare ]]; then
+	# .cache/goreleaser/stage has the layout of a linux staging dir (what
+	# packaging/nfpm.yaml calls ${STAGE}) without the binaries, which
+	# goreleaser builds; windows/ and darwin/ hold the archives' configs.
 	G=.cache/goreleaser
 	rm -rf "$G"
-	mkdir -p "$G"
-	"$MKPKG" scripts -version "$VERSION" -out "$G/scripts"
-	write_changelog "$G/changelog.yaml"
-	for goos in linux windows darwin; do
+	mkdir -p "$G/stage/etc"
+	"$MKPKG" scripts -version "$VERSION" -out "$G/stage/scripts"
+	"$MKPKG" docs -version "$VERSION" -openim-version "$OPENIM_VERSION" -date "$(doc_date)" -out "$G/stage/doc"
+	write_changelog "$G/stage/changelog.yaml"
+	stage_openim_config linux "$G/stage/openim/config"
+	"$MKPKG" config -os linux -out "$G/stage/etc/config.yaml"
+	for goos in windows darwin; do
 		stage_openim_config "$goos" "$G/$goos/openim-config"
 		"$MKPKG" config -os "$goos" -out "$G/$goos/config.yaml"
 	done
@@ -136,17 +145,25 @@ for target in $TARGETS; do
 
 	case $OPENIM in
 	real)
-		log "$target: OpenIM 3.8.3 (build/openim; this takes minutes)"
-		pkgs=()
-		for s in $SERVICES; do
-			case $s in
-			openim-rpc-*) pkgs+=("$OPENIM_MOD/cmd/openim-rpc/$s") ;;
-			*) pkgs+=("$OPENIM_MOD/cmd/$s") ;;
-			esac
-		done
-		for t in $TOOLS; do pkgs+=("$OPENIM_MOD/tools/$t"); done
-		(cd build/openim && GOOS=$goos GOARCH=$goarch go build -trimpath -ldflags "-s -w" \
-			-o "$stage/openim/bin/" "${pkgs[@]}")
+		if [[ $goos == linux && $goarch == "$(go env GOARCH)" ]]; then
+			# The build the tests share (scripts/openim-real.sh: same module,
+			# flags and CGO_ENABLED=0), built once and cached under .cache/.
+			openim_cache=$(scripts/openim-real.sh build)
+			log "$target: OpenIM 3.8.3 from $openim_cache"
+			for n in $SERVICES $TOOLS; do install -m 0755 "$openim_cache/bin/$n" "$stage/openim/bin/"; done
+		else
+			log "$target: OpenIM 3.8.3 (build/openim; this takes minutes)"
+			pkgs=()
+			for s in $SERVICES; do
+				case $s in
+				openim-rpc-*) pkgs+=("$OPENIM_MOD/cmd/openim-rpc/$s") ;;
+				*) pkgs+=("$OPENIM_MOD/cmd/$s") ;;
+				esac
+			done
+			for t in $TOOLS; do pkgs+=("$OPENIM_MOD/tools/$t"); done
+			(cd build/openim && GOOS=$goos GOARCH=$goarch go build -trimpath -ldflags "-s -w" \
+				-o "$stage/openim/bin/" "${pkgs[@]}")
+		fi
 		;;
 	standin)
 		log "$target: STAND-IN OpenIM (cmd/openim-standin under the 15 names)"
@@ -159,8 +176,11 @@ for target in $TARGETS; do
 
 	stage_openim_config "$goos" "$stage/openim/config"
 	if [[ $OPENIM == standin ]]; then
-		# ports the stand-in listens on (the config's ready checks dial them)
-		printf 'services:\n  openim-api: {ports: [10002]}\n  openim-msggateway: {ports: [10001]}\n' \
+		# Ports the stand-in listens on (the config's ready checks dial them),
+		# and a check-component that fails, as OpenIM's does with its shipped
+		# config (no MongoDB, Redis, Kafka, etcd at those addresses): the
+		# package tests "configure the components" by removing failTools.
+		printf 'services:\n  openim-api: {ports: [10002]}\n  openim-msggateway: {ports: [10001]}\nfailTools: [check-component]\n' \
 			>"$stage/openim/config/standin.yaml"
 	fi
 
@@ -169,6 +189,8 @@ for target in $TARGETS; do
 	# The supervisor's config: what `openim-supervisor init` writes
 	# (config.Example), rendered with the target OS's default paths.
 	"$MKPKG" config -os "$goos" -out "$stage/etc/config.yaml"
+	# Man pages and shell completions, from the command tree.
+	"$MKPKG" docs -version "$VERSION" -openim-version "$OPENIM_VERSION" -date "$(doc_date)" -out "$stage/doc"
 
 	case $goos in
 	linux)

@@ -59,6 +59,10 @@ done
 
 [ $services_started = 1 ] && scripts/test-services.sh stop
 
+# Last: no suite may have installed anything of ours on this machine (tests
+# install packages only into containers and temp roots).
+step "nothing of openim-server on the host" scripts/lib/host-clean.sh
+
 echo
 echo "suites: ${passed} passed, ${#failed[@]} failed"
 if [ ${#failed[@]} -gt 0 ]; then

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Supervision suite with the real binaries (the Go tests of internal/process,
 # internal/supervisor, internal/logs and internal/restart run in `go test`):
-# the stand-in's contract, no orphan after `run` itself is SIGKILLed, and a
-# 300-instance start/stop smoke test that prints the supervisor's PSS.
+# the stand-in's contract, no orphan (grandchildren included) within 2 s
+# after `run` itself is SIGKILLed (Pdeathsig + the guardian, which is the
+# real binary re-executed), and a 300-instance start/stop smoke test that
+# prints the supervisor's PSS.
 # Needs only Go and /proc (Linux); cleans up after itself.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -50,12 +52,13 @@ standin_contract() {
 }
 check "stand-in: usage, index past ports, tool mode and failTools" standin_contract
 
-# make_config DIR N: a config with N instances of one stand-in service.
+# make_config DIR N [ENV]: a config with N instances of one stand-in service.
 make_config() {
-  local dir=$1 n=$2
+  local dir=$1 n=$2 env=${3:-"{}"}
   mkdir -p "$dir/bin" "$dir/config"
   cp "$standin" "$dir/bin/openim-push"
   : >"$dir/openim.env"
+  chmod 600 "$dir/openim.env" # run refuses an env file others can read
   cat >"$dir/config.yaml" <<YAML
 version: 2
 paths:
@@ -73,8 +76,15 @@ defaults:
   backoff: {initial: 500ms, max: 30s, stableAfter: 30s, maxFailures: 10, window: 5m, cooldown: 10m}
 preStart: []
 processes:
+  # The stand-in under its own command (same argv as an OpenIM service), so
+  # that OpenIM's config checks, which a stand-in set cannot pass at 300
+  # instances, do not apply.
   - name: openim-push
+    command: $dir/bin/openim-push
+    args: [-i, "{index}", -c, $dir/config]
     instances: $n
+    env: $env
+    ready: {after: 300ms}
 log: {target: file, maxSize: 10MiB, maxFiles: 2, buffer: 100}
 YAML
 }
@@ -91,25 +101,30 @@ wait_running() {
 
 no_orphans_after_sigkill() {
   local d=$tmp/orphan
-  make_config "$d" 5
+  make_config "$d" 5 "{STANDIN_GRANDCHILD: '1'}"
   "$sup" --config "$d/config.yaml" run >"$d/sup.log" 2>&1 &
   sup_pid=$!
   wait_running "$d/config.yaml" 5 60 || { tail -n 20 "$d/sup.log"; return 1; }
   local pids
   pids=$("$sup" --config "$d/config.yaml" status --json | grep -o '"pid": *[0-9]*' | grep -o '[0-9]*$' | grep -vx "$sup_pid")
   [ "$(wc -w <<<"$pids")" = 5 ] || { echo "pids: $pids"; return 1; }
+  local gcs
+  gcs=$(grep -ho 'grandchild pid [0-9]*' "$d"/logs/openim-push.*.log | grep -o '[0-9]*$')
+  [ "$(wc -w <<<"$gcs")" = 5 ] || { echo "grandchildren: $gcs"; return 1; }
   [ -s "$d/state/children.json" ] || { echo "no children.json"; return 1; }
+  pgrep -f "^$sup -test.run" >/dev/null || { echo "no guardian process"; return 1; }
   kill -KILL "$sup_pid"
   wait "$sup_pid" 2>/dev/null || true
   sup_pid=
-  sleep 1
+  sleep 2
   local p left=""
-  for p in $pids; do
+  for p in $pids $gcs; do
     if [ -e "/proc/$p" ] && ! grep -q ') Z ' "/proc/$p/stat" 2>/dev/null; then left="$left $p"; fi
   done
-  [ -z "$left" ] || { echo "children alive 1 s after the supervisor was SIGKILLed:$left"; return 1; }
+  [ -z "$left" ] || { echo "alive 2 s after the supervisor was SIGKILLed:$left"; return 1; }
+  grep -q "guardian: the supervisor is gone; killed pid" "$d/sup.log" || { echo "the guardian said nothing"; return 1; }
 }
-check "no orphan 1 s after 'run' is SIGKILLed (Pdeathsig)" no_orphans_after_sigkill
+check "no orphan, grandchildren included, 2 s after 'run' is SIGKILLed" no_orphans_after_sigkill
 
 scale_smoke() {
   local d=$tmp/scale n=300

@@ -25,6 +25,8 @@ demo() {
   fi
   grep -q "demo: ok" "$tmp/demo.log" || return 1
   grep -q "signal KILL (137)" "$tmp/demo.log" || { echo "no KILL exit shown"; return 1; }
+  # Not a terminal: no escape codes (issue 9, item 6).
+  if grep -q $'\033' "$tmp/demo.log"; then echo "escape codes in the demo's piped output"; return 1; fi
   echo "     demo took $((SECONDS - t0)) s (including the build)"
 }
 check "make demo: start, status, crash and restart, logs, clean stop" demo

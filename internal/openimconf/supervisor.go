@@ -1,0 +1,164 @@
+package openimconf
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/openim-supervisor/openim-supervisor/internal/config"
+)
+
+// SupervisorCheck is everything CheckSupervisor found about the OpenIM
+// config dir a supervisor config points at.
+type SupervisorCheck struct {
+	// Needed: some process or pre-start tool is an OpenIM program (no
+	// command of its own), so the dir matters. When false nothing else is set.
+	Needed bool
+	Dir    string
+	Stamp  Stamp
+	// Version is a *VersionError when the dir is for another OpenIM version
+	// (or an error reading the stamp); the other checks are then skipped.
+	Version error
+	// Loaded is the dir as the services see it (nil when it cannot be loaded).
+	Loaded *Dir
+	// Report holds load errors, Check's findings and CheckPrograms' errors.
+	Report *Report
+}
+
+// CheckSupervisor runs every OpenIM-config check for a loaded supervisor
+// config: the version stamp against openimVersion (the version this binary
+// ships), then Load with the env file's IMENV_ variables, Check, and
+// CheckPrograms for the configured processes; `.new` files an upgrade left
+// for true conflicts are reported as warnings.
+func CheckSupervisor(cfg *config.Config, openimVersion string, o CheckOptions) *SupervisorCheck {
+	sc := &SupervisorCheck{Dir: cfg.Paths.OpenIMConfigDir, Report: &Report{}}
+	for _, p := range cfg.Processes {
+		if p.Command == "" {
+			sc.Needed = true
+		}
+	}
+	for _, t := range cfg.PreStart {
+		if t.Command == "" {
+			sc.Needed = true
+		}
+	}
+	if !sc.Needed {
+		return sc
+	}
+	if sc.Dir != "" {
+		if _, err := os.Stat(sc.Dir); err == nil {
+			sc.Stamp, sc.Version = CheckVersion(sc.Dir, openimVersion, cfg.Source)
+			if sc.Version != nil {
+				return sc
+			}
+		}
+	}
+	d, err := Load(sc.Dir, Options{Env: cfg.Env})
+	if err != nil {
+		var ce *config.Error
+		if errors.As(err, &ce) && ce.File == "" && ce.Key == "paths.openimConfigDir" {
+			ce.File = cfg.Source
+			ce.Line = lineOfKey(cfg.Source, "paths", "openimConfigDir")
+		}
+		sc.Report.Errors = append(sc.Report.Errors, flatten(err)...)
+		return sc
+	}
+	sc.Loaded = d
+	r := Check(d, o)
+	sc.Report = r
+	if !sc.Stamp.Stamped {
+		r.Notes = append(r.Notes, fmt.Sprintf("%s has no %s stamp; taken as OpenIM %s (the 3.8 layout); `openim-supervisor config stamp` records it",
+			sc.Dir, StampFile, openimVersion))
+	}
+	r.Errors = append(r.Errors, CheckPrograms(d, programs(cfg))...)
+	for _, n := range Conflicts(sc.Dir) {
+		r.Warnings = append(r.Warnings, &config.Error{File: n, Msg: "an upgrade kept your value where the new default differs (a true conflict); this file holds the new version's default",
+			Fix: "compare it with " + strings.TrimSuffix(n, ".new") + ", merge what you want, then delete " + filepath.Base(n)})
+	}
+	return sc
+}
+
+// Conflicts lists the NAME.yml.new files in dir (left by a three-way merge
+// for a true conflict).
+func Conflicts(dir string) []string {
+	m, _ := filepath.Glob(filepath.Join(dir, "*.yml.new"))
+	sort.Strings(m)
+	return m
+}
+
+// programs turns the supervisor's processes into Programs, with the lines
+// of their entries in the supervisor's file.
+func programs(cfg *config.Config) []Program {
+	lines := processLines(cfg.Source)
+	out := make([]Program, 0, len(cfg.Processes))
+	for i, p := range cfg.Processes {
+		pr := Program{Name: p.Name, Custom: p.Command != "", Instances: p.Instances, Ports: p.Ports, Env: p.Env, File: cfg.Source, GRPC: p.Ready.GRPC != ""}
+		if i < len(lines) {
+			pr.Line, pr.InstancesLine, pr.PortsLine = lines[i][0], lines[i][1], lines[i][2]
+		}
+		out = append(out, pr)
+	}
+	return out
+}
+
+// processLines reads the lines of each processes[] entry, its instances:
+// and its ports: from the supervisor config file.
+func processLines(path string) [][3]int {
+	root := yamlRoot(path)
+	_, seq := findKey(root, "processes")
+	if seq == nil || seq.Kind != yaml.SequenceNode {
+		return nil
+	}
+	out := make([][3]int, len(seq.Content))
+	for i, item := range seq.Content {
+		out[i][0] = item.Line
+		if k, _ := findKey(item, "instances"); k != nil {
+			out[i][1] = k.Line
+		}
+		if k, _ := findKey(item, "ports"); k != nil {
+			out[i][2] = k.Line
+		}
+	}
+	return out
+}
+
+func lineOfKey(path string, keys ...string) int {
+	n := yamlRoot(path)
+	var k *yaml.Node
+	for _, key := range keys {
+		k, n = findKey(n, key)
+	}
+	if k == nil {
+		return 0
+	}
+	return k.Line
+}
+
+func yamlRoot(path string) *yaml.Node {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	var doc yaml.Node
+	if yaml.Unmarshal(b, &doc) != nil || len(doc.Content) == 0 {
+		return nil
+	}
+	return doc.Content[0]
+}
+
+func findKey(m *yaml.Node, key string) (k, v *yaml.Node) {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil, nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i], m.Content[i+1]
+		}
+	}
+	return nil, nil
+}

@@ -1,0 +1,224 @@
+//go:build linux
+
+package realopenim
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/openim-supervisor/openim-supervisor/internal/openimtest"
+)
+
+// BenchmarkStartToUsable: the time from start to usable (openim-api serves a
+// request through every RPC service, judged from OpenIM's API alone) for
+// the real OpenIM 3.8.3 set of 26 instances on the servers of
+// scripts/test-services.sh:
+//   - openim-supervisor: `run` with the shipped config (init's example:
+//     pre-start check-free-memory and check-component, readiness, barrier);
+//   - mage-start: OpenIM's own `mage start` (gomake's StartToolsAndServices:
+//     check-free-memory, check-component and seq, then every instance at
+//     once, no readiness), compiled by mage from OpenIM's magefile.go beforehand.
+//
+// Each reports s-to-usable; mage-start also s-mage-returned (when `mage
+// start` came back). Not part of the tests: scripts/bench.sh runs it with
+// `go test -run '^$' -bench StartToUsable -benchtime 1x ./test/realopenim`.
+func BenchmarkStartToUsable(b *testing.B) {
+	env := openimtest.Require(b)
+	bin := openimtest.BuildSupervisor(b)
+	b.Run("openim-supervisor", func(b *testing.B) {
+		for range b.N {
+			b.StopTimer()
+			d := openimtest.New(b, env, openimtest.Options{})
+			cfg, err := d.WriteShippedConfig()
+			if err != nil {
+				b.Fatal(err)
+			}
+			d.SupervisorConfig = cfg
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			t0 := time.Now()
+			sup := d.StartSupervisor(b, bin)
+			usable := make(chan error, 1)
+			go func() { usable <- d.WaitUsable(ctx) }()
+			select {
+			case err := <-usable:
+				if err != nil {
+					out, _ := os.ReadFile(sup.Output)
+					b.Fatalf("%v\n%s", err, out)
+				}
+			case <-sup.Done():
+				out, _ := os.ReadFile(sup.Output)
+				b.Fatalf("the supervisor exited: %v\n%s", sup.Err(), out)
+			}
+			b.ReportMetric(time.Since(t0).Seconds(), "s-to-usable")
+			cancel()
+		}
+	})
+	b.Run("mage-start", func(b *testing.B) {
+		b.StopTimer()
+		mage, err := compileMage(b)
+		if err != nil {
+			b.Skipf("mage start cannot run here: %v", err)
+		}
+		for range b.N {
+			b.StopTimer()
+			d := openimtest.New(b, env, openimtest.Options{})
+			root, err := mageLayout(b, d, mage)
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			out, err := os.Create(filepath.Join(root, "mage.out"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			cmd := exec.Command(filepath.Join(root, "mage-openim"), "start")
+			cmd.Dir, cmd.Stdout, cmd.Stderr = root, out, out
+			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+			t0 := time.Now()
+			if err := cmd.Start(); err != nil {
+				b.Fatal(err)
+			}
+			pgid := cmd.Process.Pid
+			b.Cleanup(func() { stopGroup(pgid) })
+			returned := make(chan time.Time, 1)
+			go func() { _ = cmd.Wait(); returned <- time.Now() }()
+			if err := d.WaitUsable(ctx); err != nil {
+				msg, _ := os.ReadFile(out.Name())
+				b.Fatalf("not usable after mage start: %v\n%s", err, msg)
+			}
+			b.ReportMetric(time.Since(t0).Seconds(), "s-to-usable")
+			select {
+			case t := <-returned:
+				b.ReportMetric(t.Sub(t0).Seconds(), "s-mage-returned")
+			case <-time.After(time.Minute):
+				b.Errorf("mage start did not return within a minute of usable")
+			}
+			cancel()
+			out.Close()
+		}
+	})
+}
+
+// compileMage builds OpenIM 3.8.3's magefile into an executable (`mage
+// -compile`) from the module's own magefile.go, go.mod and go.sum. The
+// modules come through the Go module proxy (gomake is not in the checksum
+// database, so GONOSUMDB names it; go.sum from OpenIM still checks it).
+func compileMage(b *testing.B) (string, error) {
+	b.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	env := append(os.Environ(), "GONOSUMDB=github.com/openimsdk", "GOFLAGS=-mod=mod")
+	dl := exec.CommandContext(ctx, "go", "mod", "download", "-json", "github.com/openimsdk/open-im-server/v3@v3.8.3")
+	dl.Dir, dl.Env = b.TempDir(), env
+	j, err := dl.Output()
+	if err != nil {
+		return "", fmt.Errorf("go mod download open-im-server v3.8.3: %w", err)
+	}
+	var m struct{ Dir string }
+	if err := json.Unmarshal(j, &m); err != nil || m.Dir == "" {
+		return "", fmt.Errorf("go mod download open-im-server v3.8.3: no dir in %s", j)
+	}
+	src := b.TempDir()
+	for _, f := range []string{"magefile.go", "magefile_unix.go", "go.mod", "go.sum"} {
+		if err := copyFile(filepath.Join(m.Dir, f), filepath.Join(src, f), 0o644); err != nil {
+			return "", err
+		}
+	}
+	bin := filepath.Join(b.TempDir(), "mage-openim")
+	cmd := exec.CommandContext(ctx, "go", "run", "github.com/magefile/mage@v1.15.0", "-compile", bin)
+	cmd.Dir, cmd.Env = src, env
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("mage -compile: %w\n%s", err, out)
+	}
+	return bin, nil
+}
+
+// mageLayout lays out what `mage start` expects in its working dir:
+// start-config.yml (OpenIM's: 26 instances), config/ (the deployment's),
+// _output/bin/platforms/OS/ARCH/ and _output/bin/tools/OS/ARCH/ with the
+// binaries (hard links, so mage's process checks see these paths).
+func mageLayout(b *testing.B, d *openimtest.Deployment, mage string) (string, error) {
+	root := b.TempDir()
+	plat := filepath.Join(runtime.GOOS, runtime.GOARCH)
+	bins := filepath.Join(root, "_output", "bin", "platforms", plat)
+	tools := filepath.Join(root, "_output", "bin", "tools", plat)
+	for _, dir := range []string{bins, tools} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return "", err
+		}
+	}
+	link := func(name, dir string) error {
+		from, to := filepath.Join(d.Env.BinDir, name), filepath.Join(dir, name)
+		if os.Link(from, to) == nil {
+			return nil
+		}
+		return copyFile(from, to, 0o755)
+	}
+	startCfg := "serviceBinaries:\n"
+	for _, s := range d.Services {
+		if err := link(s, bins); err != nil {
+			return "", err
+		}
+		startCfg += fmt.Sprintf("  %s: %d\n", s, d.Instances[s])
+	}
+	startCfg += "toolBinaries:\n"
+	for _, t := range openimtest.Tools() {
+		if err := link(t, tools); err != nil {
+			return "", err
+		}
+		startCfg += "  - " + t + "\n"
+	}
+	startCfg += "maxFileDescriptors: 10000\n"
+	if err := os.WriteFile(filepath.Join(root, "start-config.yml"), []byte(startCfg), 0o644); err != nil {
+		return "", err
+	}
+	if err := os.Symlink(d.ConfigDir, filepath.Join(root, "config")); err != nil {
+		return "", err
+	}
+	if err := os.Link(mage, filepath.Join(root, "mage-openim")); err != nil {
+		if err := copyFile(mage, filepath.Join(root, "mage-openim"), 0o755); err != nil {
+			return "", err
+		}
+	}
+	return root, nil
+}
+
+// stopGroup ends what mage started (its process group): SIGTERM, then
+// SIGKILL after 30 s.
+func stopGroup(pgid int) {
+	_ = syscall.Kill(-pgid, syscall.SIGTERM)
+	for range 300 {
+		if err := syscall.Kill(-pgid, 0); errors.Is(err, syscall.ESRCH) {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	_ = syscall.Kill(-pgid, syscall.SIGKILL)
+}
+
+func copyFile(from, to string, mode os.FileMode) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(to, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, mode)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
