@@ -40,7 +40,7 @@ CTR_REPO=$(cd "$CTR_LIB_DIR/../.." && pwd)
 # Packages of the shared tree. Containers that need more pass them to
 # ctr_rootfs, which then builds (and caches) a second tree: prefer adding a
 # package here, so that every container test shares one tree.
-CTR_INCLUDE_DEFAULT=systemd,systemd-sysv,dbus,procps,iproute2,python3,rpm,pacman-package-manager
+CTR_INCLUDE_DEFAULT=systemd,systemd-sysv,dbus,procps,iproute2,python3,python3-apt,openssh-server,rpm,pacman-package-manager
 CTR_SUITE=${CTR_SUITE:-bookworm}
 CTR_SUBNET=${CTR_SUBNET:-10.88.0} # /24 inside each private network; .1 is the hub
 

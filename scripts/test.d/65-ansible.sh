@@ -73,7 +73,7 @@ OLD_DEB=$(ls "$WORK"/old/*.deb) NEW_DEB=$(ls "$WORK"/new/*.deb)
 echo "packages built in $((SECONDS - tb)) s: $OLD_DEB $NEW_DEB"
 
 # --- network, components, hosts --------------------------------------------------------
-rootfs=$(ctr_rootfs openssh-server python3-apt)
+rootfs=$(ctr_rootfs) # the shared tree has openssh-server and python3-apt
 net=$(ctr_net_new)
 HUB=$(ctr_net_ip "$net")
 MONGO_PORT=27117 REDIS_PORT=27379
