@@ -15,7 +15,14 @@ if [ -t 1 ] && [ -z "${NO_COLOR:-}" ] && [ "${TERM:-dumb}" != dumb ]; then
 else
   step() { printf '\n==> %s\n' "$*"; }
 fi
-die() { echo "demo: FAILED: $*" >&2; [ -n "${sup_log:-}" ] && [ -f "$sup_log" ] && { echo "--- supervisor log:" >&2; tail -n 30 "$sup_log" >&2; }; exit 1; }
+die() {
+  echo "demo: FAILED: $*" >&2
+  if [ -n "${sup_pid:-}" ] && kill -0 "$sup_pid" 2>/dev/null; then
+    echo "--- status:" >&2; ctl status >&2 || true
+  fi
+  [ -n "${sup_log:-}" ] && [ -f "$sup_log" ] && { echo "--- supervisor log:" >&2; tail -n 30 "$sup_log" >&2; }
+  exit 1
+}
 
 step "build"
 scripts/build.sh

@@ -14,8 +14,12 @@
 //	  openim-api: {ports: [10002]}
 //	failTools: [check-component]
 //
-// HTTP on 127.0.0.1:PORT: GET /healthz answers 200; POST /crash writes a
-// line to stderr and exits 1.
+// It listens on 127.0.0.1 at its standin.yaml port and at the port OpenIM's
+// openim-<name>.yml gives the service (rpc.ports; api.ports for openim-api),
+// where the supervisor's readiness checks dial: a gRPC connection gets the
+// SETTINGS frame a gRPC server sends first; HTTP: GET /healthz answers 200,
+// POST /auth/parse_token answers OpenIM's token error (errCode 1501), POST
+// /crash writes a line to stderr and exits 1.
 //
 // Environment knobs (tests): STANDIN_STOP_DELAY=dur (delay before exiting on
 // SIGTERM), STANDIN_CRASH_AFTER=dur (exit STANDIN_EXIT_CODE, default 1, after
@@ -89,7 +93,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "%s (stand-in): ok\n", name)
 		return 0
 	}
-	return serve(name, *index, cfg, stdout, stderr)
+	return serve(name, *index, *confDir, cfg, stdout, stderr)
 }
 
 func loadConfig(dir string) (standinConfig, error) {
@@ -116,37 +120,44 @@ func envDuration(k string) time.Duration {
 	return d
 }
 
-func serve(name string, index int, cfg standinConfig, stdout, stderr io.Writer) int {
+func serve(name string, index int, confDir string, cfg standinConfig, stdout, stderr io.Writer) int {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	crash := make(chan string, 1)
 
-	port := 0
-	if svc, ok := cfg.Services[name]; ok {
-		if index < 0 || index >= len(svc.Ports) {
-			fmt.Fprintf(stderr, "%s: index %d out of range: %d ports configured\n", name, index, len(svc.Ports))
-			return 1
-		}
-		port = svc.Ports[index]
+	ps, err := ports(name, index, confDir, cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return 1
 	}
-	if port > 0 {
-		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		io.WriteString(w, "ok\n")
+	})
+	mux.HandleFunc("POST /crash", func(w http.ResponseWriter, _ *http.Request) {
+		io.WriteString(w, "crashing\n")
+		select {
+		case crash <- "crash requested over HTTP":
+		default:
+		}
+	})
+	// What openim-api answers for a token it cannot parse once its RPC
+	// layer works (the supervisor's openimAPI readiness check).
+	mux.HandleFunc("POST /auth/parse_token", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"errCode":1501,"errMsg":"TokenMalformedError","errDlt":"stand-in"}`)
+	})
+	for _, p := range ps {
+		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
 		if err != nil {
 			fmt.Fprintf(stderr, "%s: listen: %v\n", name, err)
 			return 1
 		}
-		mux := http.NewServeMux()
-		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-			io.WriteString(w, "ok\n")
-		})
-		mux.HandleFunc("POST /crash", func(w http.ResponseWriter, _ *http.Request) {
-			io.WriteString(w, "crashing\n")
-			select {
-			case crash <- "crash requested over HTTP":
-			default:
-			}
-		})
-		go http.Serve(ln, mux)
+		go serveSniffing(ln, mux)
+	}
+	port := 0
+	if len(ps) > 0 {
+		port = ps[0]
 	}
 	fmt.Fprintf(stdout, "%s (stand-in) index %d started, pid %d, port %d\n", name, index, os.Getpid(), port)
 	if s := os.Getenv("STANDIN_STDERR"); s != "" {

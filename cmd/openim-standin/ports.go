@@ -1,0 +1,174 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// openimPorts is the part of OpenIM's openim-<name>.yml the stand-in reads:
+// the RPC ports (every service but openim-api) and the API's HTTP ports.
+type openimPorts struct {
+	RPC struct {
+		Ports []int `yaml:"ports"`
+	} `yaml:"rpc"`
+	API struct {
+		Ports []int `yaml:"ports"`
+	} `yaml:"api"`
+}
+
+// ports returns the ports the stand-in of name (instance index) listens
+// on: its standin.yaml port, then the port OpenIM's own config gives that
+// service (rpc.ports, api.ports for openim-api), where the supervisor's
+// readiness checks dial. IMENV_<FILE>_<SECTION>_PORTS overrides a file's
+// list, as it does for OpenIM.
+func ports(name string, index int, dir string, cfg standinConfig) ([]int, error) {
+	var out []int
+	if svc, ok := cfg.Services[name]; ok {
+		if index < 0 || index >= len(svc.Ports) {
+			return nil, fmt.Errorf("index %d out of range: %d ports configured in standin.yaml", index, len(svc.Ports))
+		}
+		out = append(out, svc.Ports[index])
+	}
+	if dir == "" {
+		return out, nil
+	}
+	file := name + ".yml"
+	b, err := os.ReadFile(filepath.Join(dir, file))
+	if errors.Is(err, os.ErrNotExist) {
+		return out, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var oc openimPorts
+	if err := yaml.Unmarshal(b, &oc); err != nil {
+		return nil, fmt.Errorf("parse %s: %w", file, err)
+	}
+	section, list := "RPC", oc.RPC.Ports
+	if name == "openim-api" {
+		section, list = "API", oc.API.Ports
+	}
+	envKey := "IMENV_" + strings.ToUpper(strings.NewReplacer("-", "_", ".", "_").Replace(name)) + "_" + section + "_PORTS"
+	if v, ok := os.LookupEnv(envKey); ok {
+		list = nil
+		for _, f := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == '[' || r == ']' }) {
+			p, err := strconv.Atoi(f)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %q is not a port", envKey, f)
+			}
+			list = append(list, p)
+		}
+	}
+	if index >= 0 && index < len(list) {
+		p := list[index]
+		if len(out) == 0 || out[0] != p {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// http2Preface starts every gRPC (HTTP/2) connection.
+const http2Preface = "PRI * HTTP/2.0"
+
+// serveSniffing serves ln: a connection that opens with the HTTP/2 preface
+// gets the empty SETTINGS frame a gRPC server sends first (what the
+// supervisor's grpc readiness check waits for) and is then held until the
+// client closes it; any other is HTTP/1 for h.
+func serveSniffing(ln net.Listener, h http.Handler) {
+	httpConns := &chanListener{addr: ln.Addr(), c: make(chan net.Conn)}
+	go http.Serve(httpConns, h)
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			httpConns.Close()
+			return
+		}
+		go func() {
+			br := bufio.NewReader(c)
+			_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			head, err := br.Peek(len(http2Preface))
+			_ = c.SetReadDeadline(time.Time{})
+			if err != nil {
+				c.Close()
+				return
+			}
+			if bytes.Equal(head, []byte(http2Preface)) {
+				// length 0, type 4 (SETTINGS), flags 0, stream 0
+				_, _ = c.Write([]byte{0, 0, 0, 4, 0, 0, 0, 0, 0})
+				_, _ = io.Copy(io.Discard, br)
+				c.Close()
+				return
+			}
+			if !httpConns.put(&peekedConn{Conn: c, r: br}) {
+				c.Close()
+			}
+		}()
+	}
+}
+
+// peekedConn is a connection whose first bytes were read into r.
+type peekedConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (p *peekedConn) Read(b []byte) (int, error) { return p.r.Read(b) }
+
+// chanListener hands connections accepted elsewhere to http.Serve.
+type chanListener struct {
+	addr net.Addr
+	c    chan net.Conn
+	once sync.Once
+	done chan struct{}
+	mu   sync.Mutex
+}
+
+func (l *chanListener) init() {
+	l.mu.Lock()
+	if l.done == nil {
+		l.done = make(chan struct{})
+	}
+	l.mu.Unlock()
+}
+
+func (l *chanListener) put(c net.Conn) bool {
+	l.init()
+	select {
+	case l.c <- c:
+		return true
+	case <-l.done:
+		return false
+	}
+}
+
+func (l *chanListener) Accept() (net.Conn, error) {
+	l.init()
+	select {
+	case c := <-l.c:
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *chanListener) Close() error {
+	l.init()
+	l.once.Do(func() { close(l.done) })
+	return nil
+}
+
+func (l *chanListener) Addr() net.Addr { return l.addr }
