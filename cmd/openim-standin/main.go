@@ -147,17 +147,21 @@ func serve(name string, index int, confDir string, cfg standinConfig, stdout, st
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, `{"errCode":1501,"errMsg":"TokenMalformedError","errDlt":"stand-in"}`)
 	})
+	port := 0
 	for _, p := range ps {
-		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
+		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p.port)))
+		if err != nil && p.optional {
+			fmt.Fprintf(stderr, "%s: not listening on OpenIM's port %d: %v\n", name, p.port, err)
+			continue
+		}
 		if err != nil {
 			fmt.Fprintf(stderr, "%s: listen: %v\n", name, err)
 			return 1
 		}
+		if port == 0 {
+			port = p.port
+		}
 		go serveSniffing(ln, mux)
-	}
-	port := 0
-	if len(ps) > 0 {
-		port = ps[0]
 	}
 	fmt.Fprintf(stdout, "%s (stand-in) index %d started, pid %d, port %d\n", name, index, os.Getpid(), port)
 	if s := os.Getenv("STANDIN_STDERR"); s != "" {

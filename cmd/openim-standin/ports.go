@@ -29,18 +29,26 @@ type openimPorts struct {
 	} `yaml:"api"`
 }
 
+// listenPort is a port the stand-in listens on. A port from OpenIM's
+// config is optional: tests that run many stand-ins with one OpenIM config
+// dir share it, and only the first gets it (the others say so on stderr).
+type listenPort struct {
+	port     int
+	optional bool
+}
+
 // ports returns the ports the stand-in of name (instance index) listens
 // on: its standin.yaml port, then the port OpenIM's own config gives that
 // service (rpc.ports, api.ports for openim-api), where the supervisor's
 // readiness checks dial. IMENV_<FILE>_<SECTION>_PORTS overrides a file's
 // list, as it does for OpenIM.
-func ports(name string, index int, dir string, cfg standinConfig) ([]int, error) {
-	var out []int
+func ports(name string, index int, dir string, cfg standinConfig) ([]listenPort, error) {
+	var out []listenPort
 	if svc, ok := cfg.Services[name]; ok {
 		if index < 0 || index >= len(svc.Ports) {
 			return nil, fmt.Errorf("index %d out of range: %d ports configured in standin.yaml", index, len(svc.Ports))
 		}
-		out = append(out, svc.Ports[index])
+		out = append(out, listenPort{port: svc.Ports[index]})
 	}
 	if dir == "" {
 		return out, nil
@@ -74,8 +82,8 @@ func ports(name string, index int, dir string, cfg standinConfig) ([]int, error)
 	}
 	if index >= 0 && index < len(list) {
 		p := list[index]
-		if len(out) == 0 || out[0] != p {
-			out = append(out, p)
+		if len(out) == 0 || out[0].port != p {
+			out = append(out, listenPort{port: p, optional: true})
 		}
 	}
 	return out, nil
