@@ -176,8 +176,13 @@ ctr_boot() {
 	mkdir -p "$d"
 	hub=$(cat "$CTR_RUN/n/$n/netns")
 	ns=oimt-$CTR_TAG-c-$name
-	last=$(($(cat "$CTR_RUN/n/$n/last") + 1))
-	echo "$last" >"$CTR_RUN/n/$n/last"
+	# the next address (under a lock: rows may boot containers in parallel)
+	last=$({
+		flock 8
+		l=$(($(cat "$CTR_RUN/n/$n/last") + 1))
+		echo "$l" >"$CTR_RUN/n/$n/last"
+		echo "$l"
+	} 8>"$CTR_RUN/n/$n/last.lock")
 	ip=$CTR_SUBNET.$last
 	vh=ve$last # the hub's end (names are per namespace)
 	ip netns add "$ns" || return 1

@@ -184,7 +184,7 @@ configure() {
 OUT=""
 pm() { # pm FMT WHAT [ARG]: runs the package manager, output to $OUT
 	local f=$1 what=$2 v=${3:-}
-	OUT=$WORK/out.$f.$what.$((++PMN))
+	OUT=$RW/out.$f.$what.$((++PMN))
 	local rc=0
 	case $f:$what in
 	deb:install | deb:upgrade) cx env DEBIAN_FRONTEND=noninteractive ${PMENV:-} dpkg --force-confold -i "/var/tmp/share/$v.deb" >"$OUT" 2>&1 || rc=$? ;;
@@ -245,7 +245,7 @@ install_running() {
 sc_contents() {
 	local f=$1 p list
 	p=$SHARE/old${EXT[$f]}
-	list=$WORK/contents.$f
+	list=$RW/contents.$f
 	case $f in
 	deb) dpkg-deb -c "$p" | awk '{print $6}' | sed 's#^\./#/#' >"$list" ;;
 	rpm) rpm -qpl "$p" 2>/dev/null >"$list" ;;
@@ -269,9 +269,9 @@ sc_contents() {
 	check "$f: the 15 OpenIM programs in /usr/lib/openim/bin" test "$(grep -c '^/usr/lib/openim/bin/.' "$list")" = 15
 	case $f in
 	deb)
-		dpkg-deb -I "$p" conffiles >"$WORK/conffiles"
+		dpkg-deb -I "$p" conffiles >"$RW/conffiles"
 		check "deb: conffiles config.yaml, openim.env, OpenIM's yml" \
-			bash -c "grep -qx /etc/openim/config.yaml '$WORK/conffiles' && grep -qx /etc/openim/openim.env '$WORK/conffiles' && grep -qx /etc/openim/config/share.yml '$WORK/conffiles'"
+			bash -c "grep -qx /etc/openim/config.yaml '$RW/conffiles' && grep -qx /etc/openim/openim.env '$RW/conffiles' && grep -qx /etc/openim/config/share.yml '$RW/conffiles'"
 		local s
 		for s in preinst postinst prerm postrm; do
 			check "deb: $s is POSIX sh (dash -n)" bash -c "dpkg-deb --ctrl-tarfile '$p' | tar -xO ./$s | dash -n"
@@ -285,13 +285,13 @@ sc_contents() {
 			bash -c "! rpm2cpio '$p' | cpio -t --quiet 2>/dev/null | grep -qv '^\./'"
 		;;
 	apk)
-		mkdir -p "$WORK/apk"
-		tar -xzf "$p" -C "$WORK/apk" 2>/dev/null || true
-		check "apk: .PKGINFO names openim-server 3.8.3" bash -c "grep -q '^pkgname = openim-server' '$WORK/apk/.PKGINFO' && grep -q '^pkgver = 3.8.3' '$WORK/apk/.PKGINFO'"
+		mkdir -p "$RW/apk"
+		tar -xzf "$p" -C "$RW/apk" 2>/dev/null || true
+		check "apk: .PKGINFO names openim-server 3.8.3" bash -c "grep -q '^pkgname = openim-server' '$RW/apk/.PKGINFO' && grep -q '^pkgver = 3.8.3' '$RW/apk/.PKGINFO'"
 		for s in .pre-install .post-install .pre-upgrade .post-upgrade .pre-deinstall .post-deinstall; do
-			check "apk: $s (busybox sh -n)" bash -c "test -f '$WORK/apk/$s' && busybox sh -n '$WORK/apk/$s'"
+			check "apk: $s (busybox sh -n)" bash -c "test -f '$RW/apk/$s' && busybox sh -n '$RW/apk/$s'"
 		done
-		check "apk: OpenRC script parses" busybox sh -n "$WORK/apk/etc/init.d/openim-server"
+		check "apk: OpenRC script parses" busybox sh -n "$RW/apk/etc/init.d/openim-server"
 		check "apk: no systemd unit" bash -c "! grep -q 'systemd/system/openim-server.service' '$list'"
 		check "launchd plist is well-formed XML" python3 -c "import plistlib; plistlib.load(open('packaging/darwin/org.openim.server.plist','rb'))"
 		;;
@@ -301,22 +301,22 @@ sc_contents() {
 sc_lint() {
 	case $1 in
 	deb)
-		if lintian --fail-on error --tag-display-limit 0 "$SHARE/old.deb" >"$WORK/lintian" 2>&1; then pass "lintian: no errors"; else fail "lintian: errors"; fi
-		sed 's/^/    | /' "$WORK/lintian"
+		if lintian --fail-on error --tag-display-limit 0 "$SHARE/old.deb" >"$RW/lintian" 2>&1; then pass "lintian: no errors"; else fail "lintian: errors"; fi
+		sed 's/^/    | /' "$RW/lintian"
 		;;
 	rpm)
 		# rpmlint unpacks with `rpm2cpio | cpio -id`: its cpio strips a leading
 		# / here, so even an rpm with absolute names cannot write into /.
-		mkdir -p "$WORK/safebin" "$WORK/rpmlint.d"
-		printf '#!/bin/sh\nexec /usr/bin/cpio --no-absolute-filenames "$@"\n' >"$WORK/safebin/cpio"
-		chmod +x "$WORK/safebin/cpio"
-		cat packaging/rpm/rpmlintrc test/packaging/rpmlintrc-standin >"$WORK/rpmlintrc"
-		if (cd "$WORK/rpmlint.d" && PATH=$WORK/safebin:$PATH rpmlint -r "$WORK/rpmlintrc" "$SHARE/old.rpm") >"$WORK/rpmlint" 2>&1; then
+		mkdir -p "$RW/safebin" "$RW/rpmlint.d"
+		printf '#!/bin/sh\nexec /usr/bin/cpio --no-absolute-filenames "$@"\n' >"$RW/safebin/cpio"
+		chmod +x "$RW/safebin/cpio"
+		cat packaging/rpm/rpmlintrc test/packaging/rpmlintrc-standin >"$RW/rpmlintrc"
+		if (cd "$RW/rpmlint.d" && PATH=$RW/safebin:$PATH rpmlint -r "$RW/rpmlintrc" "$SHARE/old.rpm") >"$RW/rpmlint" 2>&1; then
 			pass "rpmlint: no errors"
 		else
 			fail "rpmlint: errors"
 		fi
-		sed 's/^/    | /' "$WORK/rpmlint"
+		sed 's/^/    | /' "$RW/rpmlint"
 		;;
 	esac
 }
@@ -399,8 +399,8 @@ sc_install-starts() {
 	kill "$HOLD_PID" 2>/dev/null || true
 	if [[ $f == deb ]]; then
 		check "$f: systemd-analyze verify is clean" bash -c "! cx systemd-analyze verify openim-server.service 2>&1 | grep ."
-		cx systemd-analyze security openim-server.service >"$WORK/security" 2>&1 || true
-		score=$(sed -n 's/.*Overall exposure level for openim-server.service: \([0-9.]*\).*/\1/p' "$WORK/security")
+		cx systemd-analyze security openim-server.service >"$RW/security" 2>&1 || true
+		score=$(sed -n 's/.*Overall exposure level for openim-server.service: \([0-9.]*\).*/\1/p' "$RW/security")
 		check "$f: systemd-analyze security < 2.0 (got ${score:-none})" awk -v s="${score:-99}" 'BEGIN{exit !(s < 2.0)}'
 		check "$f: man page and bash completion work" \
 			cx bash -c 'zcat /usr/share/man/man1/openim-supervisor.1.gz | grep -q "^\.TH" && . /usr/share/bash-completion/completions/openim-supervisor && complete -p openim-supervisor'
@@ -589,7 +589,7 @@ sc_purge() {
 # quiet: an install, an upgrade and a remove print no trace line from the
 # maintainer scripts (only what needs the admin).
 sc_quiet() {
-	local f=$1 all=$WORK/quiet.$f
+	local f=$1 all=$RW/quiet.$f
 	: >"$all"
 	pm "$f" install old >/dev/null || true
 	cat "$OUT" >>"$all"
@@ -642,7 +642,7 @@ SH
 }
 APKR=""
 apk_unpack() { # apk_unpack old|new: files into the chroot, scripts into its /tmp
-	local d=$WORK/apk-$1
+	local d=$RW/apk-$1
 	rm -rf "$d"
 	mkdir -p "$d"
 	tar -xzf "$SHARE/$1.apk" -C "$d" 2>/dev/null || true
@@ -651,14 +651,14 @@ apk_unpack() { # apk_unpack old|new: files into the chroot, scripts into its /tm
 	sed -n 's/^pkgver = //p' "$d/.PKGINFO"
 }
 apk_script() { # apk_script NAME ARGS...: output in $OUT
-	OUT=$WORK/out.apk.$1.$((++PMN))
+	OUT=$RW/out.apk.$1.$((++PMN))
 	local rc=0
 	chroot "$APKR" /bin/sh "/tmp/.$1" "${@:2}" >"$OUT" 2>&1 || rc=$?
 	sed 's/^/    | /' "$OUT"
 	return $rc
 }
 apk_root() {
-	APKR=$WORK/apkroot.$((++PMN))
+	APKR=$RW/apkroot.$((++PMN))
 	make_busybox_root "$APKR"
 }
 apk_install_waits() {
@@ -687,32 +687,52 @@ apk_downgrade() {
 	local o n
 	apk_root
 	n=$(apk_unpack new)
-	o=$(sed -n 's/^pkgver = //p' "$WORK/apk-new/.PKGINFO")
+	o=$(sed -n 's/^pkgver = //p' "$RW/apk-new/.PKGINFO")
 	apk_unpack old >/dev/null
-	o=$(sed -n 's/^pkgver = //p' "$WORK/apk-old/.PKGINFO")
+	o=$(sed -n 's/^pkgver = //p' "$RW/apk-old/.PKGINFO")
 	check "apk: .pre-upgrade refuses a downgrade $n -> $o" bash -c "! chroot '$APKR' /bin/sh /tmp/.pre-upgrade '$o' '$n' >/dev/null 2>&1"
 }
 
 # --- runner ---------------------------------------------------------------------
+# Rows run PKGTEST_JOBS at a time (default 3: a row mostly waits on a
+# booting container, dpkg or systemd), each in a subshell with its own scratch
+# dir ($RW) and container; their output is printed in table order.
 
+ROWS=()
 while read -r f sc _; do
 	[[ -z $f || $f == \#* ]] && continue
 	[[ -z ${PKGTEST_ONLY:-} || "$f $sc" =~ $PKGTEST_ONLY ]] || continue
-	declare -F "sc_$sc" >/dev/null || { fail "$f $sc: no function sc_$sc"; continue; }
+	ROWS+=("$f $sc")
+done <<<"$ACCEPTANCE"
+for row in "${ROWS[@]}"; do
+	case $row in
+	*" contents" | *" lint" | "apk "*) ;;
+	*)
+		ROOTFS=$(ctr_rootfs) || { fail "debootstrap bookworm"; summary; exit 1; }
+		NET=$(ctr_net_new) || { fail "private network"; summary; exit 1; }
+		break
+		;;
+	esac
+done
+
+run_row() { # run_row FORMAT SCENARIO N (in a subshell)
+	local f=$1 sc=$2 t0=$SECONDS m
+	RW=$WORK/rows/$3
+	mkdir -p "$RW"
 	log "$f $sc"
-	t0=$SECONDS
-	fails=$FAIL
+	if ! declare -F "sc_$sc" >/dev/null; then
+		fail "$f $sc: no function sc_$sc"
+		return
+	fi
 	case $f:$sc in
 	*:contents | *:lint | apk:*) "sc_$sc" "$f" ;;
 	*)
-		[[ -n $ROOTFS ]] || ROOTFS=$(ctr_rootfs) || { fail "debootstrap bookworm"; break; }
-		[[ -n $NET ]] || NET=$(ctr_net_new) || { fail "private network"; break; }
 		C=$f-${sc//[^a-z0-9]/}
 		export C=${C:0:60}
 		if ctr_boot "$C" "$ROOTFS" "$NET" --bind-ro="$SHARE:/var/tmp/share"; then
 			prepare_pm "$f"
 			"sc_$sc" "$f"
-			if [[ $FAIL != "$fails" ]]; then
+			if [[ $FAIL != 0 ]]; then
 				cx systemctl status --no-pager -n 30 openim-server 2>&1 | sed 's/^/    # /' || true
 			fi
 		else
@@ -721,8 +741,31 @@ while read -r f sc _; do
 		ctr_stop "$C"
 		;;
 	esac
+	for m in "${MOUNTS[@]}"; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done
 	echo "    ($f $sc: $((SECONDS - t0)) s)"
-done <<<"$ACCEPTANCE"
+}
+
+JOBS=${PKGTEST_JOBS:-3}
+mkdir -p "$WORK/rows"
+PIDS=()
+t_rows=$SECONDS
+for i in "${!ROWS[@]}"; do
+	while (($(jobs -rp | wc -l) >= JOBS)); do wait -n || true; done
+	# shellcheck disable=SC2086
+	(
+		PASS=0 FAIL=0
+		run_row ${ROWS[$i]} "$i"
+	) >"$WORK/rows/$i.log" 2>&1 </dev/null &
+	PIDS[i]=$!
+done
+for i in "${!ROWS[@]}"; do
+	wait "${PIDS[$i]}" || true
+	cat "$WORK/rows/$i.log"
+	PASS=$((PASS + $(grep -c '^PASS: ' "$WORK/rows/$i.log" || true)))
+	FAIL=$((FAIL + $(grep -c '^FAIL: ' "$WORK/rows/$i.log" || true)))
+	grep -q "^    (${ROWS[$i]}: [0-9]* s)$" "$WORK/rows/$i.log" || fail "${ROWS[$i]}: the row ended early (set -e)"
+done
+echo "${#ROWS[@]} rows in $((SECONDS - t_rows)) s, $JOBS at a time"
 
 if scripts/lib/host-clean.sh >"$WORK/host-clean" 2>&1; then
 	pass "nothing of openim-server on the host"
