@@ -9,7 +9,7 @@ root=$(pwd)
 export PATH="$PATH:/usr/local/go/bin"
 export PATH="$PATH:$(go env GOPATH)/bin"
 if [ "${CI:-}" = "true" ]; then export OPENIM_TEST_STRICT=1; fi
-# goreleaser: `check` always; the full snapshot release (15 OpenIM programs for
+# goreleaser: its config loader on .goreleaser.yaml always; the full snapshot release (15 OpenIM programs for
 # 5 targets, about half an hour on 2 cores) only with GORELEASER_CHECK_ONLY=0.
 export GORELEASER_CHECK_ONLY=${GORELEASER_CHECK_ONLY:-1}
 # The suites install Debian packages as they need them; fresh package lists first

@@ -136,6 +136,8 @@ if out=$(sup service install 2>&1); then
 else
   bad "install again failed: $out"
 fi
+# another registration (a config that exists, so the pre-install checks pass)
+cp "$app/config.yaml" "$WINEPREFIX/drive_c/other.yaml"
 if out=$(w 'C:\openim\openim-supervisor.exe' --config 'C:\other.yaml' service install 2>&1); then
   bad "install with another config succeeded: $out"
 else
