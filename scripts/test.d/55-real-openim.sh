@@ -10,18 +10,6 @@
 # logs) to DIR.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-if [ ! -f .cache/test-env.sh ]; then
-  scripts/test-services.sh start || { echo "0 passed, 1 failed"; exit 1; }
-fi
-# shellcheck disable=SC1091
-. .cache/test-env.sh
-out=$(mktemp)
-trap 'rm -f "$out"' EXIT
-go test -count=1 -v -timeout 20m ./test/realopenim 2>&1 | tee "$out"
-rc=${PIPESTATUS[0]}
-pass=$(grep -c -- '^--- PASS' "$out")
-fail=$(grep -c -- '^--- FAIL' "$out")
-skip=$(grep -c -- '^--- SKIP' "$out")
-[ "$rc" != 0 ] && [ "$fail" = 0 ] && fail=1
-echo "$pass passed, $fail failed, $skip skipped"
-[ "$rc" = 0 ]
+. scripts/lib/gosuite.sh
+with_test_env || { echo "0 passed, 1 failed"; exit 1; }
+go_suite . '' -- -timeout 20m ./test/realopenim

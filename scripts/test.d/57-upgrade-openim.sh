@@ -8,18 +8,6 @@
 # field by field with the source rows.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-if [ ! -f .cache/test-env.sh ]; then
-  scripts/test-services.sh start || { echo "0 passed, 1 failed"; exit 1; }
-fi
-# shellcheck disable=SC1091
-. .cache/test-env.sh
-out=$(mktemp)
-trap 'rm -f "$out"' EXIT
-go test -count=1 -v -timeout 25m ./test/upgradeopenim 2>&1 | tee "$out" | grep -E '^\s*(---|===|ok|FAIL|panic)|upgrade_test.go'
-rc=${PIPESTATUS[0]}
-pass=$(grep -c -- '--- PASS' "$out")
-fail=$(grep -c -- '--- FAIL' "$out")
-skip=$(grep -c -- '--- SKIP' "$out")
-[ "$rc" != 0 ] && [ "$fail" = 0 ] && fail=1
-echo "$pass passed, $fail failed, $skip skipped"
-[ "$rc" = 0 ]
+. scripts/lib/gosuite.sh
+with_test_env || { echo "0 passed, 1 failed"; exit 1; }
+go_suite . '^\s*(---|===|ok|FAIL|panic)|upgrade_test.go' -- -timeout 25m ./test/upgradeopenim
