@@ -3,30 +3,25 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"github.com/openim-supervisor/openim-supervisor/internal/openimconf"
 )
 
 // openimPorts is the part of OpenIM's openim-<name>.yml the stand-in reads:
 // the RPC ports (every service but openim-api) and the API's HTTP ports.
 type openimPorts struct {
 	RPC struct {
-		Ports []int `yaml:"ports"`
-	} `yaml:"rpc"`
+		Ports []int `mapstructure:"ports"`
+	} `mapstructure:"rpc"`
 	API struct {
-		Ports []int `yaml:"ports"`
-	} `yaml:"api"`
+		Ports []int `mapstructure:"ports"`
+	} `mapstructure:"api"`
 }
 
 // listenPort is a port the stand-in listens on. A port from OpenIM's
@@ -40,8 +35,7 @@ type listenPort struct {
 // ports returns the ports the stand-in of name (instance index) listens
 // on: its standin.yaml port, then the port OpenIM's own config gives that
 // service (rpc.ports, api.ports for openim-api), where the supervisor's
-// readiness checks dial. IMENV_<FILE>_<SECTION>_PORTS overrides a file's
-// list, as it does for OpenIM.
+// readiness checks dial.
 func ports(name string, index int, dir string, cfg standinConfig) ([]listenPort, error) {
 	var out []listenPort
 	if svc, ok := cfg.Services[name]; ok {
@@ -53,32 +47,23 @@ func ports(name string, index int, dir string, cfg standinConfig) ([]listenPort,
 	if dir == "" {
 		return out, nil
 	}
+	// OpenIM's own loading rules (IMENV_ overrides, comma-separated lists),
+	// as the supervisor's config check applies them.
+	d, err := openimconf.Load(dir, openimconf.Options{})
+	if err != nil {
+		return out, nil // no OpenIM config dir: standin.yaml alone
+	}
 	file := name + ".yml"
-	b, err := os.ReadFile(filepath.Join(dir, file))
-	if errors.Is(err, os.ErrNotExist) {
+	if d.Files[file] == nil {
 		return out, nil
 	}
-	if err != nil {
+	var oc openimPorts
+	if err := d.Decode(file, &oc); err != nil {
 		return nil, err
 	}
-	var oc openimPorts
-	if err := yaml.Unmarshal(b, &oc); err != nil {
-		return nil, fmt.Errorf("parse %s: %w", file, err)
-	}
-	section, list := "RPC", oc.RPC.Ports
+	list := oc.RPC.Ports
 	if name == "openim-api" {
-		section, list = "API", oc.API.Ports
-	}
-	envKey := "IMENV_" + strings.ToUpper(strings.NewReplacer("-", "_", ".", "_").Replace(name)) + "_" + section + "_PORTS"
-	if v, ok := os.LookupEnv(envKey); ok {
-		list = nil
-		for _, f := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == '[' || r == ']' }) {
-			p, err := strconv.Atoi(f)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %q is not a port", envKey, f)
-			}
-			list = append(list, p)
-		}
+		list = oc.API.Ports
 	}
 	if index >= 0 && index < len(list) {
 		p := list[index]
@@ -97,7 +82,7 @@ const http2Preface = "PRI * HTTP/2.0"
 // supervisor's grpc readiness check waits for) and is then held until the
 // client closes it; any other is HTTP/1 for h.
 func serveSniffing(ln net.Listener, h http.Handler) {
-	httpConns := &chanListener{addr: ln.Addr(), c: make(chan net.Conn)}
+	httpConns := newChanListener(ln.Addr())
 	go http.Serve(httpConns, h)
 	for {
 		c, err := ln.Accept()
@@ -140,21 +125,15 @@ func (p *peekedConn) Read(b []byte) (int, error) { return p.r.Read(b) }
 type chanListener struct {
 	addr net.Addr
 	c    chan net.Conn
-	once sync.Once
 	done chan struct{}
-	mu   sync.Mutex
+	once sync.Once
 }
 
-func (l *chanListener) init() {
-	l.mu.Lock()
-	if l.done == nil {
-		l.done = make(chan struct{})
-	}
-	l.mu.Unlock()
+func newChanListener(addr net.Addr) *chanListener {
+	return &chanListener{addr: addr, c: make(chan net.Conn), done: make(chan struct{})}
 }
 
 func (l *chanListener) put(c net.Conn) bool {
-	l.init()
 	select {
 	case l.c <- c:
 		return true
@@ -164,7 +143,6 @@ func (l *chanListener) put(c net.Conn) bool {
 }
 
 func (l *chanListener) Accept() (net.Conn, error) {
-	l.init()
 	select {
 	case c := <-l.c:
 		return c, nil
@@ -174,7 +152,6 @@ func (l *chanListener) Accept() (net.Conn, error) {
 }
 
 func (l *chanListener) Close() error {
-	l.init()
 	l.once.Do(func() { close(l.done) })
 	return nil
 }
