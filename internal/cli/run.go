@@ -97,7 +97,15 @@ func (r *runner) run(ctx context.Context) error {
 	}
 	// Version gate: pacman and apk install a package even when its pre-upgrade
 	// check fails, so the data version is checked again before anything starts.
-	if err := upgrade.Check(ctx, upgradeOptions(r.g, cfg, r.log)); err != nil {
+	// Without a state record it may wait GateWait for the databases: systemd
+	// is told, so its start timeout does not end the wait first.
+	notifier := notify.New(r.log)
+	gate := upgradeOptions(r.g, cfg, r.log)
+	if gate.GateWait <= 0 {
+		gate.GateWait = upgrade.DefaultGateWait
+	}
+	notifier.Extend(gate.GateWait, "version gate: reading the data version")
+	if err := upgrade.Check(ctx, gate); err != nil {
 		return gateExit(err)
 	}
 	for _, d := range []string{cfg.Paths.RuntimeDir, cfg.Paths.LogDir, cfg.Paths.StateDir, filepath.Dir(cfg.Paths.Socket)} {
@@ -121,7 +129,6 @@ func (r *runner) run(ctx context.Context) error {
 	}
 	defer closeSink()
 
-	notifier := notify.New(r.log)
 	mgr, err := supervisor.New(cfg, supervisor.Options{Logger: r.log, Output: sink, OnChange: notifier.Changed})
 	if err != nil {
 		return withCode(ExitConfig, fmt.Errorf("supervisor: %w", err))

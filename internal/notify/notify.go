@@ -165,6 +165,21 @@ func (n *Notifier) Run(ctx context.Context, src Source) error {
 	}
 }
 
+// Extend tells systemd, before Run starts, that the start may take up to d
+// more (plus ExtendMargin) and what it waits for: run's version gate, which
+// may wait for the databases longer than the unit's TimeoutStartSec, so that
+// the gate's own error, not systemd's timeout, ends a start that finds no
+// database.
+func (n *Notifier) Extend(d time.Duration, status string) {
+	if !n.enabled {
+		return
+	}
+	msg := fmt.Sprintf("EXTEND_TIMEOUT_USEC=%d\nSTATUS=%s", (d + ExtendMargin).Microseconds(), status)
+	if err := n.send(msg); err != nil {
+		n.logger.Warn("systemd notify", "err", err)
+	}
+}
+
 // Stopping tells systemd the supervisor is shutting down.
 func (n *Notifier) Stopping() {
 	if !n.enabled {

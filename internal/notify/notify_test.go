@@ -190,6 +190,27 @@ func TestStartProgressExtendsTimeout(t *testing.T) {
 	}
 }
 
+// TestExtendBeforeRun: run's version gate may wait 90 s for the databases,
+// as long as the unit's TimeoutStartSec; it extends the start first.
+func TestExtendBeforeRun(t *testing.T) {
+	msgs := listen(t)
+	t.Setenv("WATCHDOG_USEC", "")
+	n := New(nil)
+	n.Extend(90*time.Second, "version gate: reading the data version")
+	m := recv(t, msgs, 5*time.Second)
+	var usec int64
+	if _, err := fmt.Sscanf(m, "EXTEND_TIMEOUT_USEC=%d\n", &usec); err != nil ||
+		!strings.HasSuffix(m, "\nSTATUS=version gate: reading the data version") {
+		t.Fatalf("message %q: %v", m, err)
+	}
+	if d := time.Duration(usec) * time.Microsecond; d != 90*time.Second+ExtendMargin {
+		t.Fatalf("extended by %v, want 90s + %v", d, ExtendMargin)
+	}
+	t.Setenv("NOTIFY_SOCKET", "")
+	New(nil).Extend(time.Minute, "x") // no socket: nothing sent, no panic
+	quiet(t, msgs, 100*time.Millisecond)
+}
+
 func TestWatchdogOnlyAfterPing(t *testing.T) {
 	msgs := listen(t)
 	t.Setenv("WATCHDOG_USEC", "200000") // 200 ms: a ping every 100 ms

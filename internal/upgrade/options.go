@@ -20,8 +20,9 @@ const (
 	DefaultExpireAfter = 24 * time.Hour
 	DefaultS3Engine    = "minio"
 	// DefaultGateWait bounds how long run's version gate waits for MongoDB
-	// and Redis when it must look at the data (no state record): within
-	// systemd's TimeoutStartSec together with check-component's 180 s.
+	// and Redis when it must look at the data (no state record). run tells
+	// systemd (EXTEND_TIMEOUT_USEC, this plus notify.ExtendMargin) before the
+	// gate, so the unit's TimeoutStartSec (90 s) does not end the wait first.
 	DefaultGateWait = 90 * time.Second
 )
 
