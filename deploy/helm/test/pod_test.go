@@ -414,14 +414,15 @@ func testServers(t *testing.T) (mongoHost string, mc *mongo.Client, redisAddr st
 }
 
 // hookRelease renders the chart for components at the test servers: a
-// database and a Redis db of the test's own.
+// database and a Redis db of the test's own (MongoDB without
+// authentication: no username, a uri).
 func hookRelease(t *testing.T, mongoHost, dbName, redisAddr string, redisDB int, extra ...string) *release {
 	t.Helper()
 	vals := fmt.Sprintf(`secrets: {shareSecret: hook-test}
 components:
-  mongodb: {address: [%q], database: %q, username: "", authSource: ""}
+  mongodb: {uri: %q, address: [%q], database: %q, username: "", authSource: ""}
   redis: {address: [%q], db: %d}
-`, mongoHost, dbName, redisAddr, redisDB)
+`, "mongodb://"+mongoHost+"/"+dbName, mongoHost, dbName, redisAddr, redisDB)
 	f := filepath.Join(t.TempDir(), "values.yaml")
 	if err := os.WriteFile(f, []byte(vals), 0o644); err != nil {
 		t.Fatal(err)

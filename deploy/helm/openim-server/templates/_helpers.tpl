@@ -163,4 +163,23 @@ metrics:
 {{- fail (printf "secrets.extra.%s: not an environment variable name (want upper case, digits, _; e.g. IMENV_OPENIM_PUSH_GETUI_MASTERSECRET)" $k) -}}
 {{- end -}}
 {{- end -}}
+{{- /* MongoDB credentials. Without a uri OpenIM 3.8.3 builds
+     mongodb://USERNAME:PASSWORD@ADDRESS/DATABASE, and mongodb://@ADDRESS/...
+     (rejected by the driver) unless both are set; the supervisor's config
+     check refuses that too. The password comes from the Secret
+     (IMENV_MONGODB_PASSWORD). An existing Secret is not visible here. */ -}}
+{{- if not .Values.secrets.existingSecret -}}
+{{- $m := .Values.components.mongodb -}}
+{{- $s := .Values.secrets -}}
+{{- $x := $s.extra | default dict -}}
+{{- $uri := or $m.uri $s.mongodbURI (get $x "IMENV_MONGODB_URI") -}}
+{{- $user := or $m.username (get $x "IMENV_MONGODB_USERNAME") -}}
+{{- $pass := or $s.mongodbPassword (get $x "IMENV_MONGODB_PASSWORD") -}}
+{{- if and (not $uri) $user (not $pass) -}}
+{{- fail (printf "secrets.mongodbPassword is empty but components.mongodb.username is %q: set it (--set secrets.mongodbPassword=...; the Secret gives it to OpenIM as IMENV_MONGODB_PASSWORD), or, for a MongoDB without authentication, set components.mongodb.username=\"\" and components.mongodb.uri=mongodb://HOST:PORT/DATABASE" $user) -}}
+{{- end -}}
+{{- if and (not $uri) (not $user) -}}
+{{- fail "components.mongodb: no uri and no username: OpenIM 3.8.3 would connect to mongodb://@ADDRESS/..., which the MongoDB driver rejects; for a MongoDB without authentication set components.mongodb.uri=mongodb://HOST:PORT/DATABASE, else set components.mongodb.username and secrets.mongodbPassword" -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}
