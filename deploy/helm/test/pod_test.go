@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -76,21 +78,32 @@ func podSpec(t *testing.T, r *release, rootfs string, ic *imageConfig, pod corev
 		}
 		mounts = append(mounts, mt)
 	}
-	env := append([]string{}, ic.Config.Env...)
+	// Kubernetes: the container's env wins over envFrom, both over the
+	// image's Env (a name set twice would reach the program twice, and the
+	// first one wins in Go's os.Getenv).
+	var env []string
+	set := func(k, v string) {
+		env = slices.DeleteFunc(env, func(e string) bool { return strings.HasPrefix(e, k+"=") })
+		env = append(env, k+"="+v)
+	}
+	for _, e := range ic.Config.Env {
+		k, v, _ := strings.Cut(e, "=")
+		set(k, v)
+	}
 	for _, ef := range c.EnvFrom {
 		if ef.SecretRef == nil {
 			t.Fatalf("envFrom %+v not supported", ef)
 		}
 		s := r.get(t, "Secret", ef.SecretRef.Name).(*corev1.Secret)
 		for k, v := range s.StringData {
-			env = append(env, k+"="+v)
+			set(k, v)
 		}
 	}
 	for _, e := range c.Env {
 		if e.ValueFrom != nil {
 			t.Fatalf("env %s from a reference not supported", e.Name)
 		}
-		env = append(env, e.Name+"="+e.Value)
+		set(e.Name, e.Value)
 	}
 	// Kubernetes: command replaces the entrypoint (and drops the image's
 	// cmd); args alone replace the cmd.
@@ -234,24 +247,48 @@ func TestImageEntrypoint(t *testing.T) {
 	stopContainer(t, c, pid, 40*time.Second)
 }
 
-// TestChartPodProbes runs the openim-api pod as the chart renders it: the
-// supervisor as PID 1 with its one-program config, the OpenIM files mounted
-// by subPath over the image's config dir, the Secret as environment; its
-// readiness and liveness probes (the rendered exec commands) pass, and the
-// kubelet's SIGTERM stops it cleanly within the grace period.
+// TestChartPodProbes runs the openim-api pod as the chart renders it with
+// minimal-values.yaml: the supervisor as PID 1 with its one-program config,
+// the OpenIM files mounted by subPath over the image's config dir, the
+// Secret as environment; its readiness and liveness probes (the rendered
+// exec commands) pass, and the kubelet's SIGTERM stops it cleanly within
+// the grace period. Its state dir is an emptyDir, so `run`'s version gate
+// reads the data version from MongoDB and Redis, as in a cluster: the
+// components point at the test servers (a database and a Redis db of the
+// test's own, fresh: a new installation), reached on the host's loopback,
+// so the pod shares the host's network and openim-api gets a free port.
 func TestChartPodProbes(t *testing.T) {
-	// Known defect, open: the chart renders openim-rpc-third.yml without
-	// object.cos/oss/kodo/aws and, with minimal-values.yaml, a mongodb.yml
-	// with a username and no password; the supervisor's check of OpenIM's
-	// config (issue 10) rightly refuses both, so the pod exits 3. The chart
-	// must render OpenIM 3.8.3's complete files.
-	t.Skip("chart renders incomplete OpenIM config files (openim-rpc-third.yml object.*, mongodb.yml credentials); the supervisor refuses them")
 	rootfs, ic := image(t)
-	r := render(t, "-f", filepath.Join(chartDir, "ci", "minimal-values.yaml"))
+	mongoHost, mc, redisAddr := testServers(t)
+	ctx := context.Background()
+	dbName := fmt.Sprintf("helmpod_%d", time.Now().UnixNano())
+	redisDB := 100 + rand.IntN(800)
+	t.Cleanup(func() { _ = mc.Database(dbName).Drop(context.Background()) })
+	rdb := redis.NewClient(&redis.Options{Addr: redisAddr, DB: redisDB})
+	defer rdb.Close()
+	if err := rdb.FlushDB(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	port := freePort(t)
+	overlay := filepath.Join(t.TempDir(), "test-servers.yaml")
+	vals := fmt.Sprintf(`components:
+  mongodb: {uri: %q, address: [%q], database: %q}
+  redis: {address: [%q], db: %d}
+programs:
+  openim-api:
+    config: {api: {ports: [%d]}}
+`, "mongodb://"+mongoHost+"/"+dbName, mongoHost, dbName, redisAddr, redisDB, port)
+	if err := os.WriteFile(overlay, []byte(vals), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := render(t, "-f", filepath.Join(chartDir, "ci", "minimal-values.yaml"), "-f", overlay)
 	d := r.get(t, "Deployment", component("openim-api")).(*appsv1.Deployment)
 	pod := d.Spec.Template.Spec
+	if cp := pod.Containers[0].Ports; len(cp) != 1 || cp[0].ContainerPort != int32(port) {
+		t.Fatalf("container ports %+v, want %d from programs.openim-api.config.api.ports", cp, port)
+	}
 	spec := podSpec(t, r, rootfs, ic, pod, nil)
-	c := startContainer(t, spec, true)
+	c := startContainer(t, spec, false)
 	pid := c.pid1(t)
 	ctr := pod.Containers[0]
 	// The startup probe passes once the instance passed its check; the first
@@ -278,7 +315,47 @@ func TestChartPodProbes(t *testing.T) {
 	stopContainer(t, c, pid, time.Duration(*pod.TerminationGracePeriodSeconds)*time.Second)
 }
 
+// TestChartConfigCheck: in the pod of every program, for every ci values
+// file, the supervisor's check of OpenIM's config dir (`openim-supervisor
+// config check`, what `run` does before it starts anything; exit 3 on a
+// missing key or a MongoDB user without a password) passes: the rendered
+// files mounted over the image's OpenIM 3.8.3 defaults, the Secret as the
+// environment. A release with secrets.existingSecret gets a Secret holding
+// what the chart README says such a Secret must hold.
+func TestChartConfigCheck(t *testing.T) {
+	rootfs, ic := image(t)
+	for _, vf := range valuesFiles(t) {
+		t.Run(filepath.Base(vf), func(t *testing.T) {
+			vals := readValues(t, vf)
+			r := render(t, "-f", vf)
+			if name, _ := path(vals, "secrets", "existingSecret").(string); name != "" {
+				r.objects["Secret/"+name] = &corev1.Secret{StringData: map[string]string{
+					"IMENV_SHARE_SECRET": "existing-share-secret", "IMENV_MONGODB_PASSWORD": "existing-mongo-password"}}
+			}
+			for _, p := range programs {
+				pod := r.get(t, "Deployment", component(p)).(*appsv1.Deployment).Spec.Template.Spec
+				spec := podSpec(t, r, rootfs, ic, pod, nil)
+				cmd := []string{"/usr/bin/openim-supervisor", "config", "check", "--config", "/etc/openim/supervisor/" + p + ".yaml"}
+				if code, out := probe(t, spec, cmd); code != 0 {
+					t.Errorf("%s pod: %v exits %d:\n%s", p, cmd, code, out)
+				}
+			}
+		})
+	}
+}
+
 // --- the upgrade hook against real servers ----------------------------------
+
+// freePort is a TCP port free on the host's loopback now.
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
 
 type seqData struct {
 	maxSeq, minSeq map[string]int64 // conversation -> value
