@@ -76,8 +76,12 @@ done
 # --- test servers ---------------------------------------------------------------
 if [[ -z ${OPENIM_TEST_MONGO_URI:-} || -z ${OPENIM_TEST_REDIS_ADDR:-} ]]; then
 	log "starting the test servers on the deploy suites' ports"
+	# Every server off the other suites' default ports; the real OpenIM build
+	# is not needed here (the image holds the stand-in).
 	export OPENIM_TEST_MYSQL_PORT=${OPENIM_TEST_MYSQL_PORT:-27306} OPENIM_TEST_REDIS_PORT=${OPENIM_TEST_REDIS_PORT:-27379} \
-		OPENIM_TEST_MONGO_PORT=${OPENIM_TEST_MONGO_PORT:-27117}
+		OPENIM_TEST_MONGO_PORT=${OPENIM_TEST_MONGO_PORT:-27117} OPENIM_TEST_ETCD_PORT=${OPENIM_TEST_ETCD_PORT:-27790} \
+		OPENIM_TEST_KAFKA_PORT=${OPENIM_TEST_KAFKA_PORT:-27094} OPENIM_TEST_S3_PORT=${OPENIM_TEST_S3_PORT:-27005} \
+		OPENIM_TEST_OPENIM_BUILD=${OPENIM_TEST_OPENIM_BUILD:-0}
 	scripts/test-services.sh start
 	started_services=1
 	# shellcheck disable=SC1091
