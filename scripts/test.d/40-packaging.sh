@@ -36,6 +36,7 @@ deb  upgrade             # 3.8.3 -> 3.8.4: edit kept, config schema migrated, da
 deb  upgrade-fail-rerun  # failing data step: half-configured, log and re-run command; re-run -> active
 deb  openim-config       # OpenIM share.yml and openim-api.yml edited; 3.8.4 adds keys, renames one, changes a default: merged, no prompt, .new only for the conflict
 deb  skip-file           # /etc/openim/skip-auto-upgrade: no data step, stopped, the run gate refuses; printed command works
+deb  gate-waits          # no state record, no MongoDB: the start waits 90 s for the data version (systemd told), then fails with the gate error
 deb  downgrade-refused   # 3.8.4 -> 3.8.3 refused before any file changes
 deb  remove-reinstall    # remove keeps config and data; reinstall restores the enabled service
 deb  purge               # purge deletes config and logs, keeps backups unless OPENIM_PURGE_BACKUPS=yes
@@ -167,6 +168,11 @@ all_instances_run() {
 		[[ $(cx pgrep -c -P "$mp" -x "${name:0:15}" || true) == "$count" ]] || return 1
 	done <"$WORK/expected"
 }
+# unit_journal: the unit's last start results and journal, after a failure.
+unit_journal() {
+	cx systemctl show -p Result,ExecMainStatus,NRestarts openim-server | sed 's/^/    # /'
+	cx journalctl -u openim-server -o short-precise -n 60 --no-pager | sed 's/^/    # /'
+}
 runs() { cx sh -c 'wc -l </var/lib/openim/pkgtest-runs.log 2>/dev/null || echo 0'; }
 # configure: what an admin does once the components exist (the stand-in's
 # check-component then passes). There is no MongoDB in the container for
@@ -202,6 +208,15 @@ pm() { # pm FMT WHAT [ARG]: runs the package manager, output to $OUT
 		[[ -n $cmd ]] || { echo "no re-run command in $LASTUP" >"$OUT"; return 1; }
 		echo "+ $cmd" >"$OUT"
 		cx sh -c "cd /var/lib/openim && runuser -u openim -- ${cmd%% && *} && ${cmd#* && }" >>"$OUT" 2>&1 || rc=$?
+		# This machine's cgroupfs (EIO on cgroup.kill: "Failed to kill control
+		# group") now and then makes systemd fail a start right after a failed
+		# one with 219/CGROUP, before our binary runs; Restart= starts it 5 s
+		# later. Only that exit status is forgiven, and it is said.
+		if ((rc != 0)) && grep -q '^Summary:' "$OUT" &&
+			[[ $(cx systemctl show -p ExecMainStatus --value openim-server) == 219 ]]; then
+			echo "NOTE: systemd's own start failed with 219/CGROUP (this sandbox's cgroupfs, not openim-supervisor); Restart= retries" >>"$OUT"
+			rc=0
+		fi
 		;;
 	*) echo "pm: $f has no $what" >"$OUT"; return 2 ;;
 	esac
@@ -533,9 +548,37 @@ sc_skip-file() {
 	gate_refused() { cx journalctl -u openim-server -o cat | grep -q 'run `openim-supervisor upgrade` first'; }
 	check "$f: the run gate refuses the unmigrated data" wait_for 30 gate_refused
 	check "$f: ... and it is not restarted (exit 5 prevents restarts)" bash -c "! cx systemctl is-active --quiet openim-server"
-	if pm "$f" printed; then pass "$f: the printed command works"; else fail "$f: the printed command works"; fi
+	if pm "$f" printed; then pass "$f: the printed command works"; else
+		fail "$f: the printed command works"
+		unit_journal
+	fi
 	check "$f: the step ran" test "$(runs)" = 1
 	check "$f: active" wait_for 60 is_active
+}
+
+sc_gate-waits() {
+	local f=$1 t0 took
+	check "$f: 3.8.3 installed and running" install_running "$f" old
+	cx systemctl stop openim-server
+	# Installed by hand, or the state record lost, and no MongoDB (none in the
+	# container): run's version gate looks for the data for 90 s, longer
+	# than the unit's TimeoutStartSec alone allows.
+	cx rm -f /var/lib/openim/upgrade/state.json
+	t0=$SECONDS
+	cx systemctl start --no-block openim-server
+	gate_status() { cx systemctl show -p StatusText --value openim-server | grep -q 'version gate'; }
+	check "$f: the unit's status says what the start waits for" wait_for 20 gate_status
+	gate_gave_up() { cx journalctl -u openim-server -o cat | grep -q 'the data version cannot be read within 1m30s'; }
+	check "$f: the gate gives up with its own error, naming what to do" wait_for 140 gate_gave_up
+	took=$((SECONDS - t0))
+	check "$f: ... after its 90 s wait (took $took s)" test "$took" -ge 88
+	if cx journalctl -u openim-server -o cat | grep -q 'Start operation timed out'; then
+		fail "$f: systemd's start timeout ended the wait first"
+		unit_journal
+	else
+		pass "$f: systemd's start timeout did not end the wait first"
+	fi
+	cx systemctl stop openim-server
 }
 
 sc_downgrade-refused() {
