@@ -259,14 +259,9 @@ func TestImageEntrypoint(t *testing.T) {
 // so the pod shares the host's network and openim-api gets a free port.
 func TestChartPodProbes(t *testing.T) {
 	rootfs, ic := image(t)
-	mongoHost, mc, redisAddr := testServers(t)
+	srv := testServers(t, "helmpod")
 	ctx := context.Background()
-	dbName := fmt.Sprintf("helmpod_%d", time.Now().UnixNano())
-	redisDB := 100 + rand.IntN(800)
-	t.Cleanup(func() { _ = mc.Database(dbName).Drop(context.Background()) })
-	rdb := redis.NewClient(&redis.Options{Addr: redisAddr, DB: redisDB})
-	defer rdb.Close()
-	if err := rdb.FlushDB(ctx).Err(); err != nil {
+	if err := srv.rdb.FlushDB(ctx).Err(); err != nil {
 		t.Fatal(err)
 	}
 	port := freePort(t)
@@ -277,7 +272,7 @@ func TestChartPodProbes(t *testing.T) {
 programs:
   openim-api:
     config: {api: {ports: [%d]}}
-`, "mongodb://"+mongoHost+"/"+dbName, mongoHost, dbName, redisAddr, redisDB, port)
+`, srv.mongoURI(), srv.mongoHost, srv.db, srv.redisAddr, srv.redisDB, port)
 	if err := os.WriteFile(overlay, []byte(vals), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -467,9 +462,22 @@ func readState(t *testing.T, dir string) *stateRecord {
 	return &s
 }
 
-// testServers connects to the test-services MongoDB-protocol and Redis
-// servers (OPENIM_TEST_MONGO_URI, OPENIM_TEST_REDIS_ADDR).
-func testServers(t *testing.T) (mongoHost string, mc *mongo.Client, redisAddr string) {
+// stores is a test's own database on the test-services MongoDB-protocol
+// server and its own Redis db (OPENIM_TEST_MONGO_URI, OPENIM_TEST_REDIS_ADDR),
+// dropped when the test ends.
+type stores struct {
+	mongoHost, redisAddr, db string
+	redisDB                  int
+	mc                       *mongo.Client
+	rdb                      *redis.Client
+}
+
+// mongoURI is the uri of the test's database.
+func (s *stores) mongoURI() string { return "mongodb://" + s.mongoHost + "/" + s.db }
+
+// testServers connects to the test servers and picks a fresh database
+// (prefix_<nanos>) and a random Redis db.
+func testServers(t *testing.T, prefix string) *stores {
 	t.Helper()
 	uri, addr := os.Getenv("OPENIM_TEST_MONGO_URI"), os.Getenv("OPENIM_TEST_REDIS_ADDR")
 	if uri == "" || addr == "" {
@@ -482,24 +490,31 @@ func testServers(t *testing.T) (mongoHost string, mc *mongo.Client, redisAddr st
 	if err != nil {
 		t.Fatal(err)
 	}
-	mc, err = mongo.Connect(context.Background(), options.Client().ApplyURI(uri))
+	mc, err := mongo.Connect(context.Background(), options.Client().ApplyURI(uri))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = mc.Disconnect(context.Background()) })
-	return u.Host, mc, addr
+	s := &stores{mongoHost: u.Host, redisAddr: addr, mc: mc,
+		db: fmt.Sprintf("%s_%d", prefix, time.Now().UnixNano()), redisDB: 100 + rand.IntN(800)}
+	s.rdb = redis.NewClient(&redis.Options{Addr: addr, DB: s.redisDB})
+	t.Cleanup(func() {
+		_ = mc.Database(s.db).Drop(context.Background())
+		_ = mc.Disconnect(context.Background())
+		_ = s.rdb.Close()
+	})
+	return s
 }
 
 // hookRelease renders the chart for components at the test servers: a
 // database and a Redis db of the test's own (MongoDB without
 // authentication: no username, a uri).
-func hookRelease(t *testing.T, mongoHost, dbName, redisAddr string, redisDB int, extra ...string) *release {
+func hookRelease(t *testing.T, s *stores, extra ...string) *release {
 	t.Helper()
 	vals := fmt.Sprintf(`secrets: {shareSecret: hook-test}
 components:
   mongodb: {uri: %q, address: [%q], database: %q, username: "", authSource: ""}
   redis: {address: [%q], db: %d}
-`, "mongodb://"+mongoHost+"/"+dbName, mongoHost, dbName, redisAddr, redisDB)
+`, s.mongoURI(), s.mongoHost, s.db, s.redisAddr, s.redisDB)
 	f := filepath.Join(t.TempDir(), "values.yaml")
 	if err := os.WriteFile(f, []byte(vals), 0o644); err != nil {
 		t.Fatal(err)
@@ -521,16 +536,11 @@ func jobSpec(t *testing.T, r *release, rootfs string, ic *imageConfig, pvc strin
 // from OpenIM's markers.
 func TestHookJobMigrates(t *testing.T) {
 	rootfs, ic := image(t)
-	mongoHost, mc, redisAddr := testServers(t)
+	srv := testServers(t, "helmhook")
 	ctx := context.Background()
-	dbName := fmt.Sprintf("helmhook_%d", time.Now().UnixNano())
-	redisDB := 100 + rand.IntN(800)
-	t.Cleanup(func() { _ = mc.Database(dbName).Drop(context.Background()) })
-	rdb := redis.NewClient(&redis.Options{Addr: redisAddr, DB: redisDB})
-	defer rdb.Close()
-	data := seed37(t, ctx, rdb, 200)
+	data := seed37(t, ctx, srv.rdb, 200)
 
-	r := hookRelease(t, mongoHost, dbName, redisAddr, redisDB, "--set", "upgrade.from=3.7.1")
+	r := hookRelease(t, srv, "--set", "upgrade.from=3.7.1")
 	pvc := emptyDir(t, 65532)
 	spec := jobSpec(t, r, rootfs, ic, pvc)
 	code, out := runOnce(t, ctx, spec, false, 3*time.Minute)
@@ -538,7 +548,7 @@ func TestHookJobMigrates(t *testing.T) {
 		t.Fatalf("hook Job exited %d:\n%s", code, out)
 	}
 	t.Logf("hook output:\n%s", out)
-	checkSeq(t, ctx, mc.Database(dbName), data)
+	checkSeq(t, ctx, srv.mc.Database(srv.db), data)
 	st := readState(t, pvc)
 	if st.DataVersion != "3.8.3" {
 		t.Errorf("state record data_version %q, want 3.8.3", st.DataVersion)
@@ -564,13 +574,13 @@ func TestHookJobMigrates(t *testing.T) {
 		t.Errorf("second run: exit %d, want 0 and nothing to do:\n%s", code, out)
 	}
 	// A later helm upgrade whose volume is new: OpenIM's markers tell.
-	r = hookRelease(t, mongoHost, dbName, redisAddr, redisDB, "--is-upgrade")
+	r = hookRelease(t, srv, "--is-upgrade")
 	// (3.8.3 has no OpenIM marker: the plan lists its steps, each found applied.)
 	code, out = runOnce(t, ctx, jobSpec(t, r, rootfs, ic, emptyDir(t, 65532)), false, time.Minute)
 	if code != 0 || strings.Contains(out, `msg="step done"`) {
 		t.Errorf("upgrade with a new volume: exit %d, want 0 and no step done:\n%s", code, out)
 	}
-	checkSeq(t, ctx, mc.Database(dbName), data)
+	checkSeq(t, ctx, srv.mc.Database(srv.db), data)
 }
 
 // TestHookJobsAtOnce: two hook Jobs (two releases, or a release and an
@@ -579,15 +589,10 @@ func TestHookJobMigrates(t *testing.T) {
 // applied. Exactly one runner per step.
 func TestHookJobsAtOnce(t *testing.T) {
 	rootfs, ic := image(t)
-	mongoHost, mc, redisAddr := testServers(t)
+	srv := testServers(t, "helmhook2")
 	ctx := context.Background()
-	dbName := fmt.Sprintf("helmhook2_%d", time.Now().UnixNano())
-	redisDB := 100 + rand.IntN(800)
-	t.Cleanup(func() { _ = mc.Database(dbName).Drop(context.Background()) })
-	rdb := redis.NewClient(&redis.Options{Addr: redisAddr, DB: redisDB})
-	defer rdb.Close()
-	data := seed37(t, ctx, rdb, 300)
-	r := hookRelease(t, mongoHost, dbName, redisAddr, redisDB, "--set", "upgrade.from=3.7.1")
+	data := seed37(t, ctx, srv.rdb, 300)
+	r := hookRelease(t, srv, "--set", "upgrade.from=3.7.1")
 
 	pvcs := []string{emptyDir(t, 65532), emptyDir(t, 65532)}
 	codes, outs, errs := make([]int, 2), make([]string, 2), make([]error, 2)
@@ -628,5 +633,5 @@ func TestHookJobsAtOnce(t *testing.T) {
 			t.Errorf("step %s run by %v, want exactly one runner\nhook 0:\n%s\nhook 1:\n%s", step, rs, outs[0], outs[1])
 		}
 	}
-	checkSeq(t, ctx, mc.Database(dbName), data)
+	checkSeq(t, ctx, srv.mc.Database(srv.db), data)
 }
