@@ -120,16 +120,9 @@ func envDuration(k string) time.Duration {
 	return d
 }
 
-func serve(name string, index int, confDir string, cfg standinConfig, stdout, stderr io.Writer) int {
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
-	crash := make(chan string, 1)
-
-	ps, err := ports(name, index, confDir, cfg)
-	if err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", name, err)
-		return 1
-	}
+// newMux is the stand-in's HTTP API: /healthz, POST /crash (the instance
+// exits 1 through crash), and POST /auth/parse_token.
+func newMux(crash chan<- string) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		io.WriteString(w, "ok\n")
@@ -147,6 +140,20 @@ func serve(name string, index int, confDir string, cfg standinConfig, stdout, st
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, `{"errCode":1501,"errMsg":"TokenMalformedError","errDlt":"stand-in"}`)
 	})
+	return mux
+}
+
+func serve(name string, index int, confDir string, cfg standinConfig, stdout, stderr io.Writer) int {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	crash := make(chan string, 1)
+
+	ps, err := ports(name, index, confDir, cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return 1
+	}
+	mux := newMux(crash)
 	port := 0
 	for _, p := range ps {
 		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p.port)))
