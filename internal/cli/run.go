@@ -97,14 +97,13 @@ func (r *runner) run(ctx context.Context) error {
 	}
 	// Version gate: pacman and apk install a package even when its pre-upgrade
 	// check fails, so the data version is checked again before anything starts.
-	// Without a state record it may wait GateWait for the databases: systemd
-	// is told, so its start timeout does not end the wait first.
+	// Without a state record it may wait for the databases: systemd is told,
+	// so its start timeout does not end the wait first.
 	notifier := notify.New(r.log)
 	gate := upgradeOptions(r.g, cfg, r.log)
-	if gate.GateWait <= 0 {
-		gate.GateWait = upgrade.DefaultGateWait
+	gate.OnGateWait = func(d time.Duration) {
+		notifier.Extend(d, "version gate: waiting for the databases to read the data version")
 	}
-	notifier.Extend(gate.GateWait, "version gate: reading the data version")
 	if err := upgrade.Check(ctx, gate); err != nil {
 		return gateExit(err)
 	}

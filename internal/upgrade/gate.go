@@ -107,6 +107,9 @@ type probeResult struct {
 
 // probe looks at the data, retrying connection failures until GateWait.
 func (u *Upgrader) probe(ctx context.Context) (probeResult, error) {
+	if u.o.OnGateWait != nil {
+		u.o.OnGateWait(u.o.GateWait)
+	}
 	pctx, cancel := context.WithTimeout(ctx, u.o.GateWait)
 	defer cancel()
 	var last error

@@ -20,9 +20,11 @@ import (
 func TestGateLooksAtTheData(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
+	var told []time.Duration // what OnGateWait was given, per gate call
 	gate := func(s *servers, dir string) (string, error) {
 		state := t.TempDir()
-		err := Check(ctx, Options{OpenIMVersion: "3.8.3", StateDir: state, OpenIMConfigDir: dir, GateWait: 3 * time.Second})
+		err := Check(ctx, Options{OpenIMVersion: "3.8.3", StateDir: state, OpenIMConfigDir: dir, GateWait: 3 * time.Second,
+			OnGateWait: func(d time.Duration) { told = append(told, d) }})
 		return state, err
 	}
 
@@ -67,6 +69,16 @@ func TestGateLooksAtTheData(t *testing.T) {
 	st, ok, err := LoadState(state)
 	if err != nil || !ok || st.DataVersion != "3.8.3" {
 		t.Errorf("fresh: state %+v %v %v", st, ok, err)
+	}
+	// Each of the 4 probes told its wait first (run extends systemd's start
+	// timeout by it); a start that a state record answers waits for nothing.
+	if len(told) != 4 || told[0] != 3*time.Second {
+		t.Errorf("OnGateWait calls %v, want 4 x 3s", told)
+	}
+	told = nil
+	if err := Check(ctx, Options{OpenIMVersion: "3.8.3", StateDir: state, OpenIMConfigDir: fdir,
+		OnGateWait: func(d time.Duration) { told = append(told, d) }}); err != nil || len(told) != 0 {
+		t.Errorf("with a state record: %v, OnGateWait calls %v, want none", err, told)
 	}
 
 	// Unreachable: an error (not a refusal), naming the way out.

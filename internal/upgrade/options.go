@@ -82,6 +82,10 @@ type Options struct {
 	LeaseTTL    time.Duration
 	// GateWait bounds Check's wait for the databases.
 	GateWait time.Duration
+	// OnGateWait, if set, is called once with GateWait before Check looks
+	// at the databases (it does not when a state record answers): `run`
+	// extends systemd's start timeout by it.
+	OnGateWait func(time.Duration)
 
 	// Sources are where steps come from, joined in this order (config
 	// sources before data sources); nil means DefaultSources().
