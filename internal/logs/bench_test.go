@@ -26,3 +26,25 @@ func BenchmarkFloodToFile(b *testing.B) {
 	}
 	c.Flush()
 }
+
+// BenchmarkFloodToFileAndRing: as BenchmarkFloodToFile, with the ring the
+// supervisor always has beside its sink.
+func BenchmarkFloodToFileAndRing(b *testing.B) {
+	fs, err := NewFileSink(b.TempDir(), 1<<30, 1, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer fs.Close()
+	c := NewCapture(Multi(fs, NewRing(0)), Options{})
+	w := c.Queue("flood", 0, QueueOptions{JoinSplitRecords: true}).LineWriter(Stdout)
+	chunk := bytes.Repeat(append(bytes.Repeat([]byte("F"), 99), '\n'), 655)
+	b.SetBytes(int64(len(chunk)))
+	room := make(chan struct{}, 1)
+	for b.Loop() {
+		if w.Feed(chunk) {
+			w.WhenRoom(func() { room <- struct{}{} })
+			<-room
+		}
+	}
+	c.Flush()
+}

@@ -10,16 +10,17 @@ import (
 
 // DefaultQueueBytes is how much output an instance may have queued (not yet
 // handed to the sink) before its readers pause.
-const DefaultQueueBytes = 256 << 10
+const DefaultQueueBytes = 512 << 10
 
 // DefaultStall is how long a full queue waits for the sink to make progress
 // before it drops lines instead of holding the child back.
 const DefaultStall = 5 * time.Second
 
 // Capture moves lines from per-instance queues to one sink. A single
-// dispatcher goroutine, started on demand and ended when every queue is
-// empty, hands each queue's lines to the sink as one Batch; readers only
-// append to their queue. A full queue pauses its readers until the
+// Up to two dispatcher goroutines, started on demand and ended when every
+// queue is empty, hand each queue's lines to the sink as one Batch (one
+// queue at a time per dispatcher, so each instance's lines stay in order);
+// readers only append to their queue. A full queue pauses its readers until the
 // dispatcher has written its batch (backpressure); see the package comment.
 type Capture struct {
 	sink     Sink
@@ -28,8 +29,12 @@ type Capture struct {
 
 	mu      sync.Mutex
 	pending []*Queue // queues with lines not yet delivered
-	running bool     // dispatcher goroutine active
+	running int      // dispatcher goroutines active
 	idle    *sync.Cond
+	// free holds delivered batches for reuse by any queue: a burst reuses
+	// its buffers instead of allocating one per batch, and the garbage
+	// collector empties the pool once the burst is over.
+	free sync.Pool
 }
 
 // Options tune a Capture; the zero value gives the defaults.
@@ -69,17 +74,21 @@ func (c *Capture) Queue(process string, index int, o QueueOptions) *Queue {
 // Flush waits until every queued line was handed to the sink.
 func (c *Capture) Flush() {
 	c.mu.Lock()
-	for c.running {
+	for c.running > 0 {
 		c.idle.Wait()
 	}
 	c.mu.Unlock()
 }
 
+// dispatchers is the most dispatcher goroutines: two, so that one
+// instance's write to its file overlaps another's.
+const dispatchers = 2
+
 func (c *Capture) schedule(q *Queue) {
 	c.mu.Lock()
 	c.pending = append(c.pending, q)
-	if !c.running {
-		c.running = true
+	if c.running < dispatchers && c.running < len(c.pending) {
+		c.running++
 		go c.dispatch()
 	}
 	c.mu.Unlock()
@@ -89,9 +98,11 @@ func (c *Capture) dispatch() {
 	for {
 		c.mu.Lock()
 		if len(c.pending) == 0 {
-			c.running = false
+			c.running--
 			c.pending = nil
-			c.idle.Broadcast()
+			if c.running == 0 {
+				c.idle.Broadcast()
+			}
 			c.mu.Unlock()
 			return
 		}
@@ -115,7 +126,7 @@ type Queue struct {
 
 	mu         sync.Mutex
 	cur        *Batch // lines not yet taken by the dispatcher
-	spare      *Batch // an empty batch to swap in
+	scratch    *Batch // lines being dropped (see fill)
 	scheduled  bool
 	unreported int      // dropped lines not yet reported in the output
 	waiters    []func() // paused readers, resumed when there is room
@@ -127,29 +138,43 @@ type Queue struct {
 // because the sink made no progress.
 func (q *Queue) Dropped() uint64 { return q.dropped.Load() }
 
-// append queues lines (texts in arena) and reports whether the queue is
-// now full: the caller should pause reading and call WhenRoom.
-func (q *Queue) append(s Stream, t int64, arena []byte, lines []line) (full bool) {
-	if len(lines) == 0 {
-		return false
-	}
+// fill returns the batch a reader appends lines to, with q.mu held until
+// filled. While the sink is stalled and the queue is full, it is a scratch
+// batch whose lines filled counts as dropped.
+func (q *Queue) fill() *Batch {
 	q.mu.Lock()
 	if q.dropping && q.cur != nil && q.cur.Bytes() >= q.c.maxBytes {
-		q.dropped.Add(uint64(len(lines)))
-		q.unreported += len(lines)
+		if q.scratch == nil {
+			q.scratch = &Batch{}
+		}
+		return q.scratch
+	}
+	if q.cur == nil {
+		q.cur = q.c.getBatch(q.process, q.index)
+	}
+	return q.cur
+}
+
+// filled ends fill: b now has the lines [before, b.Len()) more. It reports
+// whether the queue is now full: the caller should pause reading and call
+// WhenRoom.
+func (q *Queue) filled(b *Batch, before int) (full bool) {
+	if b == q.scratch {
+		n := b.Len() - before
+		q.dropped.Add(uint64(n))
+		q.unreported += n
+		b.reset()
+		if cap(b.text) > 256<<10 {
+			q.scratch = nil
+		}
 		q.mu.Unlock()
 		return false
 	}
-	if q.cur == nil {
-		q.cur, q.spare = q.spare, nil
-		if q.cur == nil {
-			q.cur = &Batch{Process: q.process, Index: q.index}
-		}
+	if b.Len() == before {
+		q.mu.Unlock()
+		return false
 	}
-	for _, l := range lines {
-		q.cur.add(s, t, arena[l.start:l.end])
-	}
-	full = !q.dropping && q.cur.Bytes() >= q.c.maxBytes
+	full = !q.dropping && b.Bytes() >= q.c.maxBytes
 	sched := !q.scheduled
 	q.scheduled = true
 	q.mu.Unlock()
@@ -157,6 +182,26 @@ func (q *Queue) append(s Stream, t int64, arena []byte, lines []line) (full bool
 		q.c.schedule(q)
 	}
 	return full
+}
+
+// getBatch takes a batch from the pool, or makes one.
+func (c *Capture) getBatch(process string, index int) *Batch {
+	b, _ := c.free.Get().(*Batch)
+	if b == nil {
+		b = &Batch{}
+	}
+	b.Process, b.Index = process, index
+	return b
+}
+
+// putBatch returns a delivered batch to the pool, unless it is far larger
+// than a queue holds (a line of MaxLine bytes can make it so).
+func (c *Capture) putBatch(b *Batch) {
+	if cap(b.text) > 2*c.maxBytes+2*MaxLine {
+		return
+	}
+	b.reset()
+	c.free.Put(b)
 }
 
 // WhenRoom calls resume (on another goroutine) once the queue has room
@@ -205,7 +250,6 @@ func (q *Queue) deliver(sink Sink) {
 	q.mu.Lock()
 	b := q.cur
 	q.cur = nil
-	q.scheduled = false
 	dropped := q.unreported
 	q.unreported = 0
 	// There is room again: resume paused readers now, so that they fill
@@ -229,13 +273,19 @@ func (q *Queue) deliver(sink Sink) {
 		writeBatch(sink, b)
 	}
 
+	if b != nil {
+		q.c.putBatch(b)
+	}
+	// q stays scheduled while it is delivered, so that no other
+	// dispatcher writes its next batch meanwhile (lines stay in order).
 	q.mu.Lock()
 	q.dropping = false // the sink moved
-	if b != nil && q.spare == nil && (cap(b.text) <= 64<<10 || b.Bytes() >= cap(b.text)/4) {
-		b.reset()
-		q.spare = b // keep a buffer that is used; let a burst's go
-	}
+	again := q.cur != nil && q.cur.Len() > 0 || q.unreported > 0
+	q.scheduled = again
 	q.mu.Unlock()
+	if again {
+		q.c.schedule(q)
+	}
 }
 
 // Consume reads r until EOF or an error, queueing each line; when the queue

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
-	"time"
 )
 
 // FileSink writes each instance to <dir>/<name>.<index>.log and rotates it
@@ -23,12 +22,9 @@ type FileSink struct {
 	maxSize  int64
 	maxFiles int
 
-	mu       sync.Mutex
-	files    map[string]*rotFile
-	buf      []byte
-	lastTime int64  // time of lastText
-	lastText []byte // lastTime formatted
-	onErr    func(error)
+	mu    sync.Mutex // guards files; each file has its own lock
+	files map[string]*rotFile
+	onErr func(error)
 }
 
 // MinFileSize is the smallest rotation size accepted.
@@ -54,68 +50,54 @@ func (s *FileSink) Path(process string, index int) string {
 	return filepath.Join(s.dir, process+"."+strconv.Itoa(index)+".log")
 }
 
-// Write appends "<RFC3339 time> <stream> <text>\n".
+// Write appends one record, "<time> <stream> <text>\n" (AppendPrefix).
 func (s *FileSink) Write(l Line) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	f := s.file(l.Process, l.Index)
-	s.buf = s.prefix(s.buf[:0], l.Time.UnixNano(), l.Stream)
-	s.buf = append(s.buf, l.Text...)
-	s.buf = append(s.buf, '\n')
-	s.report(f, f.write(s.buf))
-	s.shrink()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.buf = AppendPrefix(f.buf[:0], l.Time.UnixNano(), l.Stream)
+	f.buf = append(f.buf, l.Text...)
+	f.buf = append(f.buf, '\n')
+	s.report(f, f.write(f.buf))
+	if cap(f.buf) > 4<<10 {
+		f.buf = nil // a long line's buffer is not kept
+	}
 }
 
-// WriteBatch appends every line of b, in writes of up to flushAt bytes.
+// WriteBatch appends the records of b as they are, with one write unless
+// the file must be rotated within the batch (rotation is between writes, so
+// a file passes its size limit only by a single line longer than it).
 func (s *FileSink) WriteBatch(b *Batch) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	f := s.file(b.Process, b.Index)
-	s.buf = s.buf[:0]
-	var err error
-	for i := 0; i < b.Len(); i++ {
-		text := b.Text(i)
-		// Write what is gathered before a line that would pass the chunk
-		// size or the file's rotation size (rotation is per write).
-		if n := len(s.buf) + len(text) + 40; len(s.buf) > 0 && (n > flushAt || f.size+int64(n) > f.max) {
-			err = errors.Join(err, f.write(s.buf))
-			s.buf = s.buf[:0]
-		}
-		s.buf = s.prefix(s.buf, b.UnixNano(i), b.Stream(i))
-		s.buf = append(s.buf, text...)
-		s.buf = append(s.buf, '\n')
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.open(); err != nil {
+		s.report(f, err)
+		return
 	}
-	if len(s.buf) > 0 {
-		err = errors.Join(err, f.write(s.buf))
+	var err error
+	for from := 0; from < b.Len(); {
+		room := f.max - f.size
+		if room <= 0 {
+			room = f.max // the write rotates first
+		}
+		to := b.Cut(from, int(room))
+		err = errors.Join(err, f.write(b.Records(from, to)))
+		from = to
 	}
 	s.report(f, err)
-	s.shrink()
 }
-
-// flushAt is the size of one write to a log file.
-const flushAt = 128 << 10
 
 func (s *FileSink) file(process string, index int) *rotFile {
 	id := process + ":" + strconv.Itoa(index)
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	f := s.files[id]
 	if f == nil {
 		f = &rotFile{path: s.Path(process, index), max: s.maxSize, keep: s.maxFiles}
 		s.files[id] = f
 	}
 	return f
-}
-
-// prefix appends "<time> <stream> "; the time text is reused while the time
-// does not change (lines read at once share it).
-func (s *FileSink) prefix(dst []byte, t int64, st Stream) []byte {
-	if t != s.lastTime || s.lastText == nil {
-		s.lastTime = t
-		s.lastText = time.Unix(0, t).AppendFormat(s.lastText[:0], "2006-01-02T15:04:05.000Z07:00")
-	}
-	dst = append(dst, s.lastText...)
-	dst = append(dst, ' ')
-	dst = append(dst, st.String()...)
-	return append(dst, ' ')
 }
 
 func (s *FileSink) report(f *rotFile, err error) {
@@ -130,19 +112,13 @@ func (s *FileSink) report(f *rotFile, err error) {
 	}
 }
 
-func (s *FileSink) shrink() {
-	if cap(s.buf) > 2*flushAt {
-		s.buf = nil
-	}
-}
-
 // CloseInstance closes the file of one instance (removed by a reload).
 func (s *FileSink) CloseInstance(process string, index int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	id := process + ":" + strconv.Itoa(index)
 	if f := s.files[id]; f != nil {
-		f.close()
+		f.retire()
 		delete(s.files, id)
 	}
 }
@@ -153,23 +129,48 @@ func (s *FileSink) Close() error {
 	defer s.mu.Unlock()
 	var errs []error
 	for id, f := range s.files {
-		errs = append(errs, f.close())
+		errs = append(errs, f.retire())
 		delete(s.files, id)
 	}
 	return errors.Join(errs...)
 }
 
-// rotFile is one size-rotated log file.
+// rotFile is one size-rotated log file. Its fields after mu are guarded
+// by it.
 type rotFile struct {
+	mu     sync.Mutex
+	buf    []byte // one record (Write)
 	path   string
 	max    int64
 	keep   int
 	f      *os.File
 	size   int64
 	failed bool // an error was reported; report again only after a success
+	gone   bool // retired: no more writes
 }
 
 func (r *rotFile) write(p []byte) error {
+	if err := r.open(); err != nil {
+		return err
+	}
+	if r.size > 0 && r.size+int64(len(p)) > r.max {
+		if err := r.rotate(); err != nil {
+			return err
+		}
+	}
+	n, err := r.f.Write(p)
+	r.size += int64(n)
+	if err != nil {
+		return fmt.Errorf("write log %s: %w", r.path, err)
+	}
+	return nil
+}
+
+// open opens the file (appending) unless it is open, and learns its size.
+func (r *rotFile) open() error {
+	if r.gone {
+		return fmt.Errorf("log %s: closed", r.path)
+	}
 	if r.f == nil {
 		f, err := os.OpenFile(r.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
 		if err != nil {
@@ -181,16 +182,6 @@ func (r *rotFile) write(p []byte) error {
 			return fmt.Errorf("stat log %s: %w", r.path, err)
 		}
 		r.f, r.size = f, st.Size()
-	}
-	if r.size > 0 && r.size+int64(len(p)) > r.max {
-		if err := r.rotate(); err != nil {
-			return err
-		}
-	}
-	n, err := r.f.Write(p)
-	r.size += int64(n)
-	if err != nil {
-		return fmt.Errorf("write log %s: %w", r.path, err)
 	}
 	return nil
 }
@@ -222,6 +213,15 @@ func (r *rotFile) rotate() error {
 	}
 	r.f, r.size = f, 0
 	return nil
+}
+
+// retire closes the file for good: a writer that still holds r writes
+// nothing (the sink forgot the instance, or is closed).
+func (r *rotFile) retire() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.gone = true
+	return r.close()
 }
 
 func (r *rotFile) close() error {

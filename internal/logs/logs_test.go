@@ -146,8 +146,9 @@ func TestSlowSinkLosesNothing(t *testing.T) {
 	if len(got) != n || q.Dropped() != 0 {
 		t.Fatalf("got %d lines of %d, %d dropped", len(got), n, q.Dropped())
 	}
-	// Held back, not buffered: no batch is much larger than the queue
-	// (4 KiB) plus what one read brings (32 KiB).
+	// Held back, not buffered: no batch holds much more output than the
+	// queue (4 KiB of records, prefixes included) plus what one read brings
+	// (32 KiB).
 	if sink.largest > 4096+32<<10 {
 		t.Fatalf("a batch of %d bytes: the queue grew instead of pausing the reader", sink.largest)
 	}
@@ -161,15 +162,17 @@ func TestSlowSinkLosesNothing(t *testing.T) {
 // slowBatches takes 2 ms per batch.
 type slowBatches struct {
 	collect
-	largest int // bytes of the largest batch
+	largest int // output bytes (texts and newlines) of the largest batch
 }
 
 func (s *slowBatches) WriteBatch(b *Batch) {
 	time.Sleep(2 * time.Millisecond)
-	s.largest = max(s.largest, b.Bytes())
+	n := 0
 	for i := 0; i < b.Len(); i++ {
+		n += len(b.Text(i)) + 1
 		s.collect.Write(b.Line(i))
 	}
+	s.largest = max(s.largest, n)
 }
 
 // blockSink blocks every write until released.
@@ -316,5 +319,221 @@ func TestJournalSinkFields(t *testing.T) {
 	want := []string{"boom|3|openim-push|4|openim-push", "hello|6|openim-push|4|openim-push"}
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("sent %q, want %q", got, want)
+	}
+}
+
+// TestRingKeepsLastLines: lines written one by one and in batches of any
+// size; Tail always gives exactly the last ring-size lines, in order.
+func TestRingKeepsLastLines(t *testing.T) {
+	t.Parallel()
+	for _, size := range []int{1, 3, 10, 100} {
+		r := NewRing(size)
+		var all []string
+		for round := 0; round < 40; round++ {
+			n := (round*37)%(3*size) + 1
+			if round%3 == 0 {
+				for i := 0; i < n; i++ {
+					s := fmt.Sprintf("r%d-%d", round, i)
+					all = append(all, s)
+					r.Write(Line{Process: "p", Index: 0, Text: s})
+				}
+			} else {
+				b := &Batch{Process: "p", Index: 0}
+				for i := 0; i < n; i++ {
+					s := fmt.Sprintf("b%d-%d", round, i)
+					all = append(all, s)
+					b.add(Stream(i%2), int64(i), []byte(s))
+				}
+				r.WriteBatch(b)
+			}
+			want := all[max(0, len(all)-size):]
+			got := r.Tail("p:0", 0)
+			if len(got) != len(want) {
+				t.Fatalf("size %d round %d: Tail has %d lines, want %d", size, round, len(got), len(want))
+			}
+			for i := range want {
+				if got[i].Text != want[i] || got[i].Process != "p" {
+					t.Fatalf("size %d round %d: line %d = %+v, want %q", size, round, i, got[i], want[i])
+				}
+			}
+			if k := min(2, len(want)); len(r.Tail("p:0", k)) != k || r.Tail("p:0", k)[k-1].Text != want[len(want)-1] {
+				t.Fatalf("size %d round %d: Tail(%d) wrong", size, round, k)
+			}
+			if held := r.instances["p:0"].n; held > size+max(16, size/4) {
+				t.Fatalf("size %d: %d lines held", size, held)
+			}
+		}
+	}
+}
+
+// TestFileSinkBatchRotation: batches written as whole records still rotate
+// between lines, never past the size limit, and lose or reorder nothing.
+func TestFileSinkBatchRotation(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	fs, err := NewFileSink(dir, MinFileSize, 50, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := NewCapture(fs, Options{})
+	w := c.Queue("openim-msggateway", 1, QueueOptions{}).LineWriter(Stderr)
+	const n = 20000 // ~1.2 MiB of records: about 19 files of 64 KiB
+	var in []byte
+	for i := 0; i < n; i++ {
+		in = fmt.Appendf(in, "line %d %s\n", i, strings.Repeat("x", i%50))
+	}
+	room := make(chan struct{}, 1)
+	for len(in) > 0 {
+		k := min(len(in), 7000) // reads that end inside a line
+		if w.Feed(in[:k]) {
+			w.WhenRoom(func() { room <- struct{}{} })
+			<-room
+		}
+		in = in[k:]
+	}
+	c.Flush()
+	if err := fs.Close(); err != nil {
+		t.Fatal(err)
+	}
+	base := filepath.Join(dir, "openim-msggateway.1.log")
+	var files []string
+	for k := 49; k >= 1; k-- {
+		if _, err := os.Stat(base + "." + fmt.Sprint(k)); err == nil {
+			files = append(files, base+"."+fmt.Sprint(k))
+		}
+	}
+	files = append(files, base)
+	if len(files) < 15 {
+		t.Fatalf("%d files, want about 19 rotations of 64 KiB", len(files))
+	}
+	next := 0
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(data) > MinFileSize {
+			t.Fatalf("%s: %d bytes, above the limit %d", f, len(data), MinFileSize)
+		}
+		for _, rec := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
+			parts := strings.SplitN(rec, " ", 3)
+			if len(parts) != 3 || parts[1] != "stderr" {
+				t.Fatalf("%s: record %q", f, rec)
+			}
+			if _, err := time.Parse("2006-01-02T15:04:05.000Z07:00", parts[0]); err != nil {
+				t.Fatalf("%s: record %q: %v", f, rec, err)
+			}
+			if want := fmt.Sprintf("line %d %s", next, strings.Repeat("x", next%50)); parts[2] != want {
+				t.Fatalf("%s: record %q, want text %q", f, rec, want)
+			}
+			next++
+		}
+	}
+	if next != n {
+		t.Fatalf("%d lines in the files, want %d", next, n)
+	}
+}
+
+func TestBatchCut(t *testing.T) {
+	t.Parallel()
+	b := &Batch{}
+	for i := 0; i < 10; i++ {
+		b.add(Stdout, 0, []byte(strings.Repeat("a", i)))
+	}
+	rec := func(from, to int) int { return len(b.Records(from, to)) }
+	for from := 0; from < 10; from++ {
+		for n := 0; n < 500; n += 7 {
+			to := b.Cut(from, n)
+			if to <= from || to > b.Len() {
+				t.Fatalf("Cut(%d, %d) = %d", from, n, to)
+			}
+			if to > from+1 && rec(from, to) > n {
+				t.Fatalf("Cut(%d, %d) = %d: %d bytes", from, n, to, rec(from, to))
+			}
+			if to < b.Len() && rec(from, to+1) <= n {
+				t.Fatalf("Cut(%d, %d) = %d: one more line fits", from, n, to)
+			}
+		}
+	}
+	if got := string(b.Text(3)); got != "aaa" {
+		t.Fatalf("Text(3) = %q", got)
+	}
+}
+
+// TestSplitAnyChunking: the same output, cut into reads of any size, gives
+// the same lines: whole lines, a trailing \r and colour codes removed,
+// lines longer than MaxLine cut into MaxLine pieces, the last partial line
+// on flush. Reads with and without escape codes take different paths.
+func TestSplitAnyChunking(t *testing.T) {
+	t.Parallel()
+	rnd := func(seed uint64) func(n int) int { // xorshift: reproducible
+		return func(n int) int {
+			seed ^= seed << 13
+			seed ^= seed >> 7
+			seed ^= seed << 17
+			return int(seed % uint64(n))
+		}
+	}
+	for _, colours := range []bool{false, true} {
+		splitAnyChunking(t, rnd, colours)
+	}
+}
+
+func splitAnyChunking(t *testing.T, rnd func(uint64) func(int) int, colours bool) {
+	r := rnd(42)
+	var in []byte
+	var want []string
+	for i := 0; i < 3000; i++ {
+		var text string
+		switch r(20) {
+		case 0: // longer than MaxLine, never a multiple of it
+			text = strings.Repeat("L", MaxLine*(1+r(2))+1+r(1000))
+			long := text
+			for len(long) > MaxLine {
+				want = append(want, long[:MaxLine])
+				long = long[MaxLine:]
+			}
+			want = append(want, long)
+		case 1:
+			if !colours {
+				text = fmt.Sprintf("plain %d", i)
+				want = append(want, text)
+				break
+			}
+			text = fmt.Sprintf("\x1b[31mred %d\x1b[0m", i)
+			want = append(want, fmt.Sprintf("red %d", i))
+		default:
+			text = fmt.Sprintf("line %d %s", i, strings.Repeat("y", r(200)))
+			want = append(want, text)
+		}
+		in = append(in, text...)
+		if r(4) == 0 {
+			in = append(in, '\r')
+		}
+		in = append(in, '\n')
+	}
+	in = append(in, "partial"...)
+	want = append(want, "partial")
+	for _, seed := range []uint64{1, 2, 3} {
+		sink := &collect{}
+		c := NewCapture(sink, Options{QueueBytes: 1 << 30})
+		w := c.Queue("p", 0, QueueOptions{}).LineWriter(Stdout)
+		cut := rnd(seed)
+		for rest := in; len(rest) > 0; {
+			k := min(len(rest), 1+cut(100000))
+			w.Feed(rest[:k])
+			rest = rest[k:]
+		}
+		w.Flush()
+		c.Flush()
+		got := sink.texts()
+		for i := range min(len(got), len(want)) {
+			if got[i] != want[i] {
+				t.Fatalf("colours %v seed %d: line %d = %.60q (len %d), want %.60q (len %d)", colours, seed, i, got[i], len(got[i]), want[i], len(want[i]))
+			}
+		}
+		if len(got) != len(want) {
+			t.Fatalf("colours %v seed %d: %d lines, want %d", colours, seed, len(got), len(want))
+		}
 	}
 }

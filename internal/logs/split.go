@@ -5,33 +5,39 @@ import (
 	"time"
 )
 
-// splitter cuts one stream's bytes into lines and appends them to its queue.
-// Each line is cleaned on the way: a trailing \r and terminal colour codes
-// (ESC [ ... m) are removed, since the output goes to files and the journal,
-// not a terminal. With joinSplit it also mends OpenIM's split records (see
-// joinable).
+// splitter cuts one stream's bytes into lines and appends them, as records
+// (see Batch), to its queue's batch. Each line is cleaned on the way: a
+// trailing \r and terminal colour codes (ESC [ ... m) are removed, since the
+// output goes to files and the journal, not a terminal. With joinSplit it
+// also mends OpenIM's split records (see joinable).
 type splitter struct {
 	q         *Queue
 	stream    Stream
 	joinSplit bool
 
-	carry []byte // partial line; nil when none
-	held  []byte // a complete line waiting for its continuation (joinSplit)
-	hold  bool   // held is valid
-	tmp   []byte // scratch for one line (joinSplit)
-	esc   bool   // the current feed has an ESC: clean colour codes
-	out   []line // lines of the current feed, handed to the queue at once
-	arena []byte // texts of out
+	carry  []byte // partial line; nil when none
+	held   []byte // a complete line waiting for its continuation (joinSplit)
+	hold   bool   // held is valid
+	tmp    []byte // scratch for one line (joinSplit)
+	esc    bool   // the current feed has an ESC: clean colour codes
+	b      *Batch // the batch being filled (during feed and flush)
+	before int    // lines b had before
+	t      int64  // time of the current feed
+	prefix []byte // record prefix of the current feed
 }
 
-type line struct{ start, end int }
-
 // feed splits p, then hands its complete lines to the queue in one go.
-// It reports whether the queue is now full (see Queue.append).
+// It reports whether the queue is now full (see Queue.filled).
 func (s *splitter) feed(p []byte) bool {
-	s.out, s.arena = s.out[:0], s.arena[:0]
+	s.begin()
 	s.esc = bytes.IndexByte(p, 0x1b) >= 0 || bytes.IndexByte(s.carry, 0x1b) >= 0
+	fast := !s.esc && !s.joinSplit
 	for len(p) > 0 {
+		if fast && len(s.carry) == 0 {
+			if p = s.plain(p); len(p) == 0 {
+				break
+			}
+		}
 		i := bytes.IndexByte(p, '\n')
 		if i < 0 {
 			room := MaxLine - len(s.carry)
@@ -46,8 +52,6 @@ func (s *splitter) feed(p []byte) bool {
 			continue
 		}
 		switch {
-		case len(s.carry) == 0:
-			s.emit(p[:i])
 		case len(s.carry)+i > MaxLine:
 			room := MaxLine - len(s.carry)
 			s.carry = append(s.carry, p[:room]...)
@@ -55,6 +59,8 @@ func (s *splitter) feed(p []byte) bool {
 			s.carry = s.carry[:0]
 			p = p[room:]
 			continue
+		case len(s.carry) == 0:
+			s.emit(p[:i])
 		default:
 			s.carry = append(s.carry, p[:i]...)
 			s.emit(s.carry)
@@ -65,73 +71,100 @@ func (s *splitter) feed(p []byte) bool {
 	if cap(s.carry) > 4096 && len(s.carry) == 0 {
 		s.carry = nil // shrink after a long line
 	}
-	full := s.q.append(s.stream, time.Now().UnixNano(), s.arena, s.out)
-	if cap(s.arena) > 256<<10 {
-		s.arena, s.out = nil, nil // do not keep a burst's buffer per pipe
-	}
-	return full
+	return s.end()
 }
 
-// emit cleans b and adds it to the lines of this feed. The usual line is
-// copied once, into the arena; only a held OpenIM line is copied again.
-func (s *splitter) emit(b []byte) {
-	if n := len(b); n > 0 && b[n-1] == '\r' {
-		b = b[:n-1]
+// plain appends the complete lines of p that need no cleaning but the
+// \r and no mending (the usual output), and returns the rest: the same as
+// emit line by line, in one loop.
+func (s *splitter) plain(p []byte) []byte {
+	b := s.b
+	for {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 || i > MaxLine {
+			return p
+		}
+		x := p[:i]
+		if i > 0 && x[i-1] == '\r' {
+			x = x[:i-1]
+		}
+		b.text = append(b.text, s.prefix...)
+		start := len(b.text)
+		b.text = append(b.text, x...)
+		b.endLine(start, s.stream, s.t)
+		p = p[i+1:]
 	}
-	start := len(s.arena)
+}
+
+// begin takes the queue's batch (its lock held until end) and stamps the
+// feed's time.
+func (s *splitter) begin() {
+	s.t = time.Now().UnixNano()
+	s.prefix = AppendPrefix(s.prefix[:0], s.t, s.stream)
+	s.b = s.q.fill()
+	s.before = s.b.Len()
+}
+
+func (s *splitter) end() bool {
+	b := s.b
+	s.b = nil
+	return s.q.filled(b, s.before)
+}
+
+// emit cleans b and appends it as a record. The usual line is copied once,
+// into the batch; only a held OpenIM line is copied again.
+func (s *splitter) emit(x []byte) {
+	if n := len(x); n > 0 && x[n-1] == '\r' {
+		x = x[:n-1]
+	}
+	b := s.b
+	start := b.startLine(s.prefix)
 	if s.esc {
-		s.arena = appendClean(s.arena, b)
+		b.text = appendClean(b.text, x)
 	} else {
-		s.arena = append(s.arena, b...)
+		b.text = append(b.text, x...)
 	}
 	if s.joinSplit {
-		cur := s.arena[start:]
+		cur := b.text[start:]
 		if s.hold {
 			s.hold = false
 			s.tmp = append(s.tmp[:0], cur...)
-			s.arena = append(s.arena[:start], s.held...)
+			b.text = append(b.text[:start], s.held...)
 			if len(s.tmp) > 0 && s.tmp[0] == ']' {
-				s.arena = append(s.arena, s.tmp...) // the continuation: one record
-				s.out = append(s.out, line{start, len(s.arena)})
+				b.text = append(b.text, s.tmp...) // the continuation: one record
+				b.endLine(start, s.stream, s.t)
 				return
 			}
-			s.out = append(s.out, line{start, len(s.arena)})
-			start = len(s.arena)
-			s.arena = append(s.arena, s.tmp...)
-			cur = s.arena[start:]
+			b.endLine(start, s.stream, s.t)
+			start = b.startLine(s.prefix)
+			b.text = append(b.text, s.tmp...)
+			cur = b.text[start:]
 		}
 		if joinable(cur) {
 			s.held = append(s.held[:0], cur...)
 			s.hold = true
-			s.arena = s.arena[:start]
+			b.text = b.text[:start-len(s.prefix)]
 			return
 		}
 	}
-	s.out = append(s.out, line{start, len(s.arena)})
-}
-
-// add appends the line a+b.
-func (s *splitter) add(a, b []byte) {
-	start := len(s.arena)
-	s.arena = append(append(s.arena, a...), b...)
-	s.out = append(s.out, line{start, len(s.arena)})
+	b.endLine(start, s.stream, s.t)
 }
 
 // flush queues a final partial line and a held one (the stream ended).
 func (s *splitter) flush() {
-	s.out, s.arena = s.out[:0], s.arena[:0]
+	s.begin()
 	s.esc = true
 	if len(s.carry) > 0 {
 		s.emit(s.carry)
 	}
 	if s.hold {
 		s.hold = false
-		s.add(s.held, nil)
+		start := s.b.startLine(s.prefix)
+		s.b.text = append(s.b.text, s.held...)
+		s.b.endLine(start, s.stream, s.t)
 	}
-	if len(s.out) > 0 {
-		s.q.append(s.stream, time.Now().UnixNano(), s.arena, s.out)
-	}
-	s.carry, s.held, s.tmp, s.out, s.arena = nil, nil, nil, nil, nil
+	s.end()
+	s.carry, s.held, s.tmp, s.prefix = nil, nil, nil, nil
 }
 
 // joinable reports whether a line ends in an unclosed "[v..." tag: OpenIM
