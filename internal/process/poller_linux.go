@@ -62,7 +62,19 @@ func NewPoller() (*Poller, error) {
 
 // readSize is the most one pipe read takes per round: the default capacity
 // of a Linux pipe, so a full pipe empties in one read.
-const readSize = 64 << 10
+const readSize = 256 << 10
+
+// A read of floodRead bytes or more finds a pipe (nearly) full at its default 64 KiB: the
+// child writes faster than one round reads. Such a pipe is grown to
+// floodPipe, so that the child and the poller each wake once per floodPipe
+// bytes rather than per 64 KiB. Best effort: the kernel refuses beyond
+// fs.pipe-max-size or the user's pipe-user-pages-soft, and then the pipe
+// stays as it is. Only a flooding child's pipe grows, and the kernel uses
+// the pages only while they hold unread output.
+const (
+	floodRead = 60 << 10
+	floodPipe = 1 << 20
+)
 
 func (p *Poller) usable() bool { return p != nil }
 
@@ -182,8 +194,9 @@ func (p *Poller) Close() error {
 
 // pipeReader reads one output pipe of a child.
 type pipeReader struct {
-	w    *logs.LineWriter
-	done func()
+	w     *logs.LineWriter
+	done  func()
+	grown bool // asked the kernel for a larger pipe
 }
 
 // ready reads once: a full pipe empties in one read, and the next round
@@ -191,6 +204,10 @@ type pipeReader struct {
 func (r *pipeReader) ready(p *Poller, fd int) {
 	for {
 		n, err := unix.Read(fd, p.buf)
+		if n >= floodRead && !r.grown {
+			r.grown = true
+			_, _ = unix.FcntlInt(uintptr(fd), unix.F_SETPIPE_SZ, floodPipe)
+		}
 		if n > 0 {
 			if r.w.Feed(p.buf[:n]) {
 				p.pause(fd)
