@@ -47,8 +47,9 @@ type Line struct {
 // ID is "name:index".
 func (l Line) ID() string { return l.Process + ":" + strconv.Itoa(l.Index) }
 
-// Sink receives lines. Write is called from one goroutine at a time per
-// Capture; a sink shared by several captures must be safe for concurrent use.
+// Sink receives lines. A Capture calls it from up to two goroutines at
+// once, for different instances (one instance's lines come in order, from
+// one goroutine at a time), so a sink must be safe for concurrent use.
 // A sink that also implements BatchSink gets runs of lines at once.
 type Sink interface {
 	Write(Line)
