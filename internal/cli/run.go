@@ -92,7 +92,8 @@ func (r *runner) run(ctx context.Context) error {
 	r.cfg = cfg
 	// OpenIM's config dir first: local and quick (its version stamp, keys,
 	// ports); the data gate below may wait for the databases.
-	if err := r.checkOpenIMConfig(cfg); err != nil {
+	components, err := r.checkOpenIMConfig(cfg)
+	if err != nil {
 		return err
 	}
 	// Version gate: pacman and apk install a package even when its pre-upgrade
@@ -128,7 +129,8 @@ func (r *runner) run(ctx context.Context) error {
 	}
 	defer closeSink()
 
-	mgr, err := supervisor.New(cfg, supervisor.Options{Logger: r.log, Output: sink, OnChange: notifier.Changed})
+	mgr, err := supervisor.New(cfg, supervisor.Options{Logger: r.log, Output: sink, OnChange: notifier.Changed,
+		Components: components})
 	if err != nil {
 		return withCode(ExitConfig, fmt.Errorf("supervisor: %w", err))
 	}

@@ -333,3 +333,29 @@ func TestStamp(t *testing.T) {
 		t.Fatalf("bad stamp: %v", err)
 	}
 }
+
+// The servers check-component waits for, read from OpenIM 3.8.3's own
+// files, with the env file's overrides applied.
+func TestComponents(t *testing.T) {
+	t.Parallel()
+	dir := copyPristine(t)
+	got := func(d *Dir) string {
+		var b []string
+		for _, c := range d.Components() {
+			b = append(b, c.Name+"="+c.Addr)
+		}
+		return strings.Join(b, " ")
+	}
+	if s := got(load(t, dir, nil)); s != "MongoDB=localhost:37017 Redis=localhost:16379 Kafka=localhost:19094 etcd=localhost:12379 MinIO=localhost:10005" {
+		t.Errorf("pristine 3.8.3: %s", s)
+	}
+	env := map[string]string{
+		"IMENV_REDIS_ADDRESS":    "10.0.0.5:7000",
+		"IMENV_MONGODB_URI":      "mongodb://openIM:secret@m1:27018,m2/openim_v3?authSource=admin",
+		"IMENV_DISCOVERY_ENABLE": "k8s",
+	}
+	edit(t, dir, "openim-rpc-third.yml", "enable: minio", "enable: cos")
+	if s := got(load(t, dir, env)); s != "MongoDB=m1:27018 MongoDB=m2:27017 Redis=10.0.0.5:7000 Kafka=localhost:19094" {
+		t.Errorf("with overrides: %s", s)
+	}
+}

@@ -25,6 +25,10 @@ type Options struct {
 	// OnChange is called after state changes, from a separate goroutine
 	// (calls are coalesced; it never blocks supervision).
 	OnChange func()
+	// Components are the servers OpenIM needs (from its config dir); the
+	// pre-start tool check-component starts once each accepts a
+	// connection (see componentTool).
+	Components []Component
 }
 
 // ErrNotRunning is returned by the control methods when Run is not active.
@@ -78,7 +82,7 @@ func New(cfg *config.Config, opts Options) (*Manager, error) {
 	}
 	m.capture = logs.NewCapture(logs.Multi(opts.Output, m.ring), logs.Options{})
 	m.d = &deps{log: m.log, gate: m.gate, changed: m.notify}
-	m.pre = newPreStart(m.log, m.capture, m.ring, m.notify, cfg.Tools())
+	m.pre = newPreStart(m.log, m.capture, m.ring, m.notify, cfg.Tools(), opts.Components)
 	seen := map[string]bool{}
 	for _, ci := range cfg.Instances() {
 		if seen[ci.ID()] {
@@ -140,7 +144,9 @@ func (m *Manager) Snapshot() Snapshot {
 	case PhasePreStart:
 		if t, ok := m.pre.current(); ok {
 			s.Detail = "pre-start: " + t.Name
-			if t.Attempt > 0 {
+			if t.PID == 0 && t.LastLine != "" {
+				s.Detail += ", " + t.LastLine // not started yet: what it waits for
+			} else if t.Attempt > 0 {
 				s.Detail += fmt.Sprintf(", attempt %d", t.Attempt)
 			} else {
 				s.Detail += ", running " + time.Since(t.StartedAt).Round(time.Second).String()

@@ -23,17 +23,18 @@ const toolLines = 20
 // it fails or times out. Its status (pid, deadline, last line, attempt)
 // shows in the Snapshot while it runs.
 type preStart struct {
-	log     *slog.Logger
-	capture *logs.Capture
-	ring    *logs.Ring
-	changed func()
+	log        *slog.Logger
+	capture    *logs.Capture
+	ring       *logs.Ring
+	changed    func()
+	components []Component // awaited before check-component (see componentTool)
 
 	mu    sync.Mutex
 	tools []ToolStatus
 }
 
-func newPreStart(log *slog.Logger, c *logs.Capture, ring *logs.Ring, changed func(), specs []config.ToolSpec) *preStart {
-	p := &preStart{log: log, capture: c, ring: ring, changed: changed}
+func newPreStart(log *slog.Logger, c *logs.Capture, ring *logs.Ring, changed func(), specs []config.ToolSpec, components []Component) *preStart {
+	p := &preStart{log: log, capture: c, ring: ring, changed: changed, components: components}
 	for _, t := range specs {
 		p.tools = append(p.tools, ToolStatus{Name: t.Name, State: ToolPending})
 	}
@@ -91,6 +92,11 @@ func (p *preStart) runOne(ctx context.Context, l *launcher, i int, t config.Tool
 		ctx, cancel = context.WithTimeout(ctx, t.Timeout)
 		defer cancel()
 		deadline, _ = ctx.Deadline()
+	}
+	if t.Name == componentTool && len(p.components) > 0 {
+		if err := p.awaitComponents(ctx, i, t, deadline); err != nil {
+			return err
+		}
 	}
 	watch, stopWatch := context.WithCancel(context.Background())
 	defer stopWatch()
@@ -150,6 +156,32 @@ func (p *preStart) runOne(ctx context.Context, l *launcher, i int, t config.Tool
 	}
 	p.update(i, func(s *ToolStatus) { s.State, s.PID, s.Exit = ToolDone, 0, last })
 	p.log.Info("pre-start tool done", "tool", t.Name, "elapsed", ex.Ran.Round(time.Millisecond))
+	return nil
+}
+
+// awaitComponents waits, within the tool's timeout, until every component
+// accepts a connection; the tool's status shows which one it waits for.
+func (p *preStart) awaitComponents(ctx context.Context, i int, t config.ToolSpec, deadline time.Time) error {
+	started := time.Now()
+	told := false
+	err := awaitComponents(ctx, p.components, func(c Component, why error) {
+		if !told {
+			p.log.Info("pre-start: waiting for the components before "+t.Name, "first", c.String(), "err", why)
+			told = true
+		}
+		p.update(i, func(s *ToolStatus) {
+			s.State, s.StartedAt, s.Deadline = ToolRunning, started, deadline
+			s.LastLine = "waiting for " + c.String() + ": " + why.Error()
+		})
+	})
+	if err != nil {
+		err = fmt.Errorf("pre-start tool %s: not started: %w (waited %s)", t.Name, err, time.Since(started).Round(time.Second))
+		p.update(i, func(s *ToolStatus) { s.State, s.Error = ToolFailed, err.Error() })
+		return err
+	}
+	if told {
+		p.log.Info("pre-start: every component is reachable", "elapsed", time.Since(started).Round(time.Millisecond))
+	}
 	return nil
 }
 

@@ -5,6 +5,10 @@ package supervisor
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -145,4 +149,99 @@ func (c *collectLines) count(process, substr string) int {
 		}
 	}
 	return n
+}
+
+// check-component starts only once every component accepts a connection,
+// and within a poll of the late one coming up; meanwhile the status says
+// which component it waits for. A component that never comes up fails the
+// pre-start within the tool's timeout, naming it, without starting the tool.
+func TestCheckComponentWaitsForComponents(t *testing.T) {
+	t.Parallel()
+	needLinux(t)
+	up, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer up.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	late := ln.Addr().String()
+	ln.Close() // refused until reopened below
+
+	mark := filepath.Join(t.TempDir(), "started")
+	cfg := newConfig(t, config.Process{Name: "openim-api", Instances: 1})
+	cfg.PreStart = []config.Tool{{Name: "check-component", Command: "/bin/sh", Timeout: dur(20 * time.Second),
+		Args: []string{"-c", `date +%s.%N > ` + mark + `; echo "All components checks passed successfully."`}}}
+	cfg.ApplyDefaults()
+	m, err := New(cfg, Options{Components: []Component{{Name: "MongoDB", Addr: up.Addr().String()}, {Name: "Redis", Addr: late}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+
+	deadline := time.Now().Add(10 * time.Second)
+	var snap Snapshot
+	for {
+		snap = m.Snapshot()
+		if strings.Contains(snap.Detail, "waiting for Redis at "+late) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the status does not say what pre-start waits for: %+v", snap)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if _, err := os.Stat(mark); err == nil {
+		t.Fatal("check-component started while Redis was not reachable")
+	}
+	ln, err = net.Listen("tcp", late)
+	if err != nil {
+		t.Fatalf("reopen %s: %v", late, err)
+	}
+	defer ln.Close()
+	opened := time.Now()
+	for {
+		b, err := os.ReadFile(mark)
+		if err == nil && len(b) > 0 {
+			var sec float64
+			if _, err := fmt.Sscanf(string(b), "%f", &sec); err != nil {
+				t.Fatal(err)
+			}
+			started := time.Unix(0, int64(sec*1e9))
+			if d := started.Sub(opened); d > time.Second {
+				t.Errorf("check-component started %s after Redis came up, want within a poll (%s)", d, componentPoll)
+			}
+			break
+		}
+		if time.Since(opened) > 10*time.Second {
+			t.Fatal("check-component did not start after Redis came up")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	// Never up: the pre-start fails within the tool's timeout, naming it.
+	cfg2 := newConfig(t, config.Process{Name: "openim-api", Instances: 1})
+	cfg2.PreStart = []config.Tool{{Name: "check-component", Command: "/bin/sh", Timeout: dur(700 * time.Millisecond),
+		Args: []string{"-c", "touch " + mark + ".2"}}}
+	cfg2.ApplyDefaults()
+	m2, err := New(cfg2, Options{Components: []Component{{Name: "Kafka", Addr: "127.0.0.1:1"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runErr := m2.Run(context.Background())
+	if msg := fmtErr(runErr); !strings.Contains(msg, "check-component: not started: Kafka at 127.0.0.1:1 not reachable") {
+		t.Errorf("error %s", msg)
+	}
+	if _, err := os.Stat(mark + ".2"); err == nil {
+		t.Error("the tool ran although its component never came up")
+	}
 }
