@@ -18,6 +18,9 @@ import (
 // conns opens each backend on first use and closes what it opened.
 type conns struct {
 	o *Options
+	// once: no client-side retries (the gate's probe retries on its own,
+	// every gateRetry, and must notice a server that came up promptly).
+	once bool
 
 	mongoOnce sync.Once
 	mongoDB   *mongo.Database
@@ -202,6 +205,9 @@ func (c *conns) openRedis(ctx context.Context) (redis.UniversalClient, error) {
 		return nil, fmt.Errorf("Redis connection: %s has no address", src)
 	}
 	uo := &redis.UniversalOptions{Addrs: rc.Address, Username: rc.Username, Password: rc.Password, DB: rc.DB}
+	if c.once {
+		uo.MaxRetries = -1
+	}
 	var cl redis.UniversalClient
 	if rc.ClusterMode {
 		cl = redis.NewClusterClient(uo.Cluster())

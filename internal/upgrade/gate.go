@@ -105,6 +105,11 @@ type probeResult struct {
 	why     string           // what was found, for the record
 }
 
+// gateRetry is how often the gate tries the databases again while it
+// cannot read them: a database that comes up late delays the start by at
+// most this much. A refused connection costs next to nothing.
+const gateRetry = 250 * time.Millisecond
+
 // probe looks at the data, retrying connection failures until GateWait.
 func (u *Upgrader) probe(ctx context.Context) (probeResult, error) {
 	if u.o.OnGateWait != nil {
@@ -115,7 +120,7 @@ func (u *Upgrader) probe(ctx context.Context) (probeResult, error) {
 	var last error
 	told := false
 	for {
-		c := &conns{o: &u.o}
+		c := &conns{o: &u.o, once: true}
 		r, err := probeOnce(pctx, c)
 		c.close()
 		if err == nil {
@@ -133,7 +138,7 @@ func (u *Upgrader) probe(ctx context.Context) (probeResult, error) {
 			}
 			return r, fmt.Errorf("version gate: no state record in %s, and the data version cannot be read within %s: %w; "+
 				"start MongoDB and Redis, or record the version with `openim-supervisor upgrade`", u.o.StateDir, u.o.GateWait, last)
-		case <-time.After(2 * time.Second):
+		case <-time.After(gateRetry):
 		}
 	}
 }
