@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,84 +30,203 @@ import (
 //     check-free-memory, check-component and seq, then every instance at
 //     once, no readiness), compiled by mage from OpenIM's magefile.go beforehand.
 //
-// Each reports s-to-usable; mage-start also s-mage-returned (when `mage
+// Each runs with every component up, and again with Redis or Kafka
+// reachable only lateBy after the start ("-redis-late", "-kafka-late"),
+// the issue's measure: usable within 2 s of the slowest component. Each
+// reports s-to-usable, the late runs s-after-component (from the moment
+// the component became reachable), mage-start s-mage-returned (when `mage
 // start` came back). Not part of the tests: scripts/bench.sh runs it with
 // `go test -run '^$' -bench StartToUsable -benchtime 1x ./test/realopenim`.
 func BenchmarkStartToUsable(b *testing.B) {
 	env := openimtest.Require(b)
 	bin := openimtest.BuildSupervisor(b)
-	b.Run("openim-supervisor", func(b *testing.B) {
-		for range b.N {
-			b.StopTimer()
-			d := openimtest.New(b, env, openimtest.Options{})
-			cfg, err := d.WriteShippedConfig()
-			if err != nil {
-				b.Fatal(err)
-			}
-			d.SupervisorConfig = cfg
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-			t0 := time.Now()
-			sup := d.StartSupervisor(b, bin)
-			usable := make(chan error, 1)
-			go func() { usable <- d.WaitUsable(ctx) }()
-			select {
-			case err := <-usable:
-				if err != nil {
-					out, _ := os.ReadFile(sup.Output)
-					b.Fatalf("%v\n%s", err, out)
-				}
-			case <-sup.Done():
-				out, _ := os.ReadFile(sup.Output)
-				b.Fatalf("the supervisor exited: %v\n%s", sup.Err(), out)
-			}
-			b.ReportMetric(time.Since(t0).Seconds(), "s-to-usable")
-			cancel()
+	// Compiled here, not in a sub-benchmark: a sub-benchmark's TempDir goes
+	// when it ends.
+	mage, mageErr := compileMage(b)
+	for _, late := range []string{"", "redis", "kafka"} {
+		suffix := ""
+		if late != "" {
+			suffix = "-" + late + "-late"
 		}
-	})
-	b.Run("mage-start", func(b *testing.B) {
-		b.StopTimer()
-		mage, err := compileMage(b)
+		b.Run("openim-supervisor"+suffix, func(b *testing.B) {
+			for range b.N {
+				startSupervisor(b, env, bin, late)
+			}
+		})
+		b.Run("mage-start"+suffix, func(b *testing.B) {
+			b.StopTimer()
+			if mageErr != nil {
+				b.Skipf("mage start cannot run here: %v", mageErr)
+			}
+			for range b.N {
+				startMage(b, env, mage, late)
+			}
+		})
+	}
+}
+
+// lateBy is how long after the start the late component becomes
+// reachable: the version gate (Redis) or pre-start (Kafka) is then waiting
+// for it, and every OpenIM service that started before it would fail.
+const lateBy = 3 * time.Second
+
+// lateComponent points the deployment's Redis or Kafka at a loopback port
+// that refuses connections until up is called (IMENV_REDIS_ADDRESS or
+// IMENV_KAFKA_ADDRESS, as an operator's env file would), then forwards it
+// to the test server. It returns the variable and up, which opens the port
+// and returns the moment it did.
+func lateComponent(b *testing.B, d *openimtest.Deployment, which string) (string, func() time.Time) {
+	target, env := d.Env.RedisAddr, "IMENV_REDIS_ADDRESS"
+	if which == "kafka" {
+		target, env = d.Env.KafkaAddr, "IMENV_KAFKA_ADDRESS"
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	up := func() time.Time {
+		ln, err := net.Listen("tcp", addr)
 		if err != nil {
-			b.Skipf("mage start cannot run here: %v", err)
+			b.Fatalf("open the late %s port %s again: %v", which, addr, err)
 		}
-		for range b.N {
-			b.StopTimer()
-			d := openimtest.New(b, env, openimtest.Options{})
-			root, err := mageLayout(b, d, mage)
-			if err != nil {
-				b.Fatal(err)
+		b.Cleanup(func() { ln.Close() })
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				go forward(c, target)
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-			out, err := os.Create(filepath.Join(root, "mage.out"))
-			if err != nil {
-				b.Fatal(err)
-			}
-			cmd := exec.Command(filepath.Join(root, "mage-openim"), "start")
-			cmd.Dir, cmd.Stdout, cmd.Stderr = root, out, out
-			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-			t0 := time.Now()
-			if err := cmd.Start(); err != nil {
-				b.Fatal(err)
-			}
-			pgid := cmd.Process.Pid
-			b.Cleanup(func() { stopGroup(pgid) })
-			returned := make(chan time.Time, 1)
-			go func() { _ = cmd.Wait(); returned <- time.Now() }()
-			if err := d.WaitUsable(ctx); err != nil {
-				msg, _ := os.ReadFile(out.Name())
-				b.Fatalf("not usable after mage start: %v\n%s", err, msg)
-			}
-			b.ReportMetric(time.Since(t0).Seconds(), "s-to-usable")
-			select {
-			case t := <-returned:
-				b.ReportMetric(t.Sub(t0).Seconds(), "s-mage-returned")
-			case <-time.After(time.Minute):
-				b.Errorf("mage start did not return within a minute of usable")
-			}
-			cancel()
-			out.Close()
+		}()
+		return time.Now()
+	}
+	return env + "=" + addr, up
+}
+
+// forward copies between c and a new connection to target until either
+// side closes.
+func forward(c net.Conn, target string) {
+	defer c.Close()
+	t, err := net.Dial("tcp", target)
+	if err != nil {
+		return
+	}
+	defer t.Close()
+	done := make(chan struct{}, 2)
+	go func() { _, _ = io.Copy(t, c); done <- struct{}{} }()
+	go func() { _, _ = io.Copy(c, t); done <- struct{}{} }()
+	<-done
+}
+
+// startSupervisor runs `openim-supervisor run` with the shipped config on a
+// fresh deployment and reports the time to usable (and, with late, from the
+// moment that component became reachable).
+func startSupervisor(b *testing.B, env openimtest.Env, bin string, late string) {
+	b.StopTimer()
+	d := openimtest.New(b, env, openimtest.Options{})
+	cfg, err := d.WriteShippedConfig()
+	if err != nil {
+		b.Fatal(err)
+	}
+	d.SupervisorConfig = cfg
+	var up func() time.Time
+	if late != "" {
+		var v string
+		v, up = lateComponent(b, d, late)
+		if err := os.WriteFile(filepath.Join(d.Dir, "openim.env"), []byte(v+"\n"), 0o600); err != nil {
+			b.Fatal(err)
 		}
-	})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	t0 := time.Now()
+	sup := d.StartSupervisor(b, bin)
+	fail := func(format string, a ...any) {
+		out, _ := os.ReadFile(sup.Output)
+		b.Fatalf(format+"\n%s", append(a, out)...)
+	}
+	var tUp time.Time
+	if late != "" {
+		select {
+		case <-time.After(lateBy):
+		case <-sup.Done():
+			fail("the supervisor exited while %s was down: %v", late, sup.Err())
+		}
+		tUp = up()
+	}
+	usable := make(chan error, 1)
+	go func() { usable <- d.WaitUsable(ctx) }()
+	select {
+	case err := <-usable:
+		if err != nil {
+			fail("%v", err)
+		}
+	case <-sup.Done():
+		fail("the supervisor exited: %v", sup.Err())
+	}
+	b.ReportMetric(time.Since(t0).Seconds(), "s-to-usable")
+	if late != "" {
+		b.ReportMetric(time.Since(tUp).Seconds(), "s-after-component")
+	}
+}
+
+// startMage runs OpenIM's own `mage start` on a fresh deployment and
+// reports the time to usable (and from the moment the late component became
+// reachable),
+// and when mage start returned.
+func startMage(b *testing.B, env openimtest.Env, mage string, late string) {
+	b.StopTimer()
+	d := openimtest.New(b, env, openimtest.Options{})
+	root, err := mageLayout(b, d, mage)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	out, err := os.Create(filepath.Join(root, "mage.out"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer out.Close()
+	cmd := exec.Command(filepath.Join(root, "mage-openim"), "start")
+	cmd.Dir, cmd.Stdout, cmd.Stderr = root, out, out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	var up func() time.Time
+	if late != "" {
+		var v string
+		v, up = lateComponent(b, d, late)
+		cmd.Env = append(os.Environ(), v)
+	}
+	t0 := time.Now()
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	pgid := cmd.Process.Pid
+	b.Cleanup(func() { stopGroup(pgid) })
+	returned := make(chan time.Time, 1)
+	go func() { _ = cmd.Wait(); returned <- time.Now() }()
+	var tUp time.Time
+	if late != "" {
+		time.Sleep(lateBy)
+		tUp = up()
+	}
+	if err := d.WaitUsable(ctx); err != nil {
+		msg, _ := os.ReadFile(out.Name())
+		b.Fatalf("not usable after mage start: %v\n%s", err, msg)
+	}
+	b.ReportMetric(time.Since(t0).Seconds(), "s-to-usable")
+	if late != "" {
+		b.ReportMetric(time.Since(tUp).Seconds(), "s-after-component")
+	}
+	select {
+	case t := <-returned:
+		b.ReportMetric(t.Sub(t0).Seconds(), "s-mage-returned")
+	case <-time.After(time.Minute):
+		b.Errorf("mage start did not return within a minute of usable")
+	}
 }
 
 // compileMage builds OpenIM 3.8.3's magefile into an executable (`mage
