@@ -2,7 +2,6 @@ package supervisor
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"time"
 )
@@ -17,49 +16,55 @@ type Component struct {
 func (c Component) String() string { return c.Name + " at " + c.Addr }
 
 // componentTool is the pre-start tool that waits for the components:
-// OpenIM's check-component, which tries them once a second. Before it
-// starts, the supervisor waits for every component to accept a TCP
-// connection, trying each every componentPoll: the tool's first try then
-// finds them up, and a component that comes up late is noticed within
-// componentPoll instead of up to a second later.
+// OpenIM's check-component, which tries them once a second. While it runs,
+// the supervisor tries them itself every componentPoll (a TCP connection);
+// when one that was down accepts connections and every other does too, the
+// tool is started again, and its first try finds them up: a component that
+// comes up late is noticed within componentPoll instead of up to a second
+// later. The tool stays the judge: its exit decides the pre-start.
 const (
 	componentTool = "check-component"
 	componentPoll = 100 * time.Millisecond
 )
 
-// awaitComponents returns once every component accepts a TCP connection,
-// or ctx ends: then the error names the first still unreachable. progress
-// is told the first unreachable one and why, each round one is.
-func awaitComponents(ctx context.Context, cs []Component, progress func(Component, error)) error {
-	var d net.Dialer
-	left := append([]Component(nil), cs...)
-	for {
-		var down []Component
-		var first error
-		for _, c := range left {
-			dctx, cancel := context.WithTimeout(ctx, time.Second)
-			conn, err := d.DialContext(dctx, "tcp", c.Addr)
-			cancel()
-			if err == nil {
+// cameUp returns a channel that is closed once every component accepts a
+// TCP connection after at least one of them did not; it is never closed
+// when all are up at the first try (nothing to speed up) or ctx ends first.
+func cameUp(ctx context.Context, cs []Component) <-chan struct{} {
+	ch := make(chan struct{})
+	go func() {
+		var d net.Dialer
+		sawDown := false
+		t := time.NewTimer(0)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			down := false
+			for _, c := range cs {
+				dctx, cancel := context.WithTimeout(ctx, time.Second)
+				conn, err := d.DialContext(dctx, "tcp", c.Addr)
+				cancel()
+				if err != nil {
+					down = true
+					break
+				}
 				conn.Close()
-				continue
 			}
-			if first == nil {
-				first = err
+			switch {
+			case down:
+				sawDown = true
+			case sawDown:
+				close(ch)
+				return
+			default:
+				return // all up at once: the tool's first try is enough
 			}
-			down = append(down, c)
+			t.Reset(componentPoll)
 		}
-		if len(down) == 0 {
-			return nil
-		}
-		progress(down[0], first)
-		left = down
-		t := time.NewTimer(componentPoll)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("%s not reachable: %w", down[0], first)
-		case <-t.C:
-		}
-	}
+	}()
+	return ch
 }

@@ -25,9 +25,10 @@ type Options struct {
 	// OnChange is called after state changes, from a separate goroutine
 	// (calls are coalesced; it never blocks supervision).
 	OnChange func()
-	// Components are the servers OpenIM needs (from its config dir); the
-	// pre-start tool check-component starts once each accepts a
-	// connection (see componentTool).
+	// Components are the servers OpenIM needs (from its config dir);
+	// while the pre-start tool check-component waits for them, the
+	// supervisor tries them too and starts the tool again as soon as they
+	// are up (see componentTool).
 	Components []Component
 }
 
@@ -144,9 +145,7 @@ func (m *Manager) Snapshot() Snapshot {
 	case PhasePreStart:
 		if t, ok := m.pre.current(); ok {
 			s.Detail = "pre-start: " + t.Name
-			if t.PID == 0 && t.LastLine != "" {
-				s.Detail += ", " + t.LastLine // not started yet: what it waits for
-			} else if t.Attempt > 0 {
+			if t.Attempt > 0 {
 				s.Detail += fmt.Sprintf(", attempt %d", t.Attempt)
 			} else {
 				s.Detail += ", running " + time.Since(t.StartedAt).Round(time.Second).String()

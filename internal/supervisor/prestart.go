@@ -93,11 +93,20 @@ func (p *preStart) runOne(ctx context.Context, l *launcher, i int, t config.Tool
 		defer cancel()
 		deadline, _ = ctx.Deadline()
 	}
-	if t.Name == componentTool && len(p.components) > 0 {
-		if err := p.awaitComponents(ctx, i, t, deadline); err != nil {
+	for {
+		again, err := p.runTool(ctx, l, i, t, id, deadline)
+		if !again {
 			return err
 		}
+		p.log.Info("pre-start: every component is reachable now; "+t.Name+" started again (it tries only once a second)", "tool", t.Name)
 	}
+}
+
+// runTool runs the tool once. For check-component it also watches the
+// components itself (see componentTool): when one that was down becomes
+// reachable while the tool still runs, it stops the tool and reports
+// again, so that a fresh start finds every component at its first try.
+func (p *preStart) runTool(ctx context.Context, l *launcher, i int, t config.ToolSpec, id string, deadline time.Time) (again bool, err error) {
 	watch, stopWatch := context.WithCancel(context.Background())
 	defer stopWatch()
 	lines := p.ring.Follow(watch, id) // before the start: no line is missed
@@ -110,7 +119,7 @@ func (p *preStart) runOne(ctx context.Context, l *launcher, i int, t config.Tool
 	if err != nil {
 		err = fmt.Errorf("pre-start tool %s: %w", t.Name, err)
 		p.update(i, func(s *ToolStatus) { s.State, s.Error = ToolFailed, err.Error() })
-		return err
+		return false, err
 	}
 	p.update(i, func(s *ToolStatus) {
 		s.State, s.PID, s.StartedAt, s.Deadline = ToolRunning, proc.PID(), started, deadline
@@ -118,6 +127,12 @@ func (p *preStart) runOne(ctx context.Context, l *launcher, i int, t config.Tool
 	watched := make(chan struct{})
 	go func() { defer close(watched); p.watch(i, lines) }()
 
+	var reachable <-chan struct{}
+	if t.Name == componentTool && len(p.components) > 0 {
+		cctx, stopComponents := context.WithCancel(ctx)
+		defer stopComponents()
+		reachable = cameUp(cctx, p.components)
+	}
 	var ex process.Exit
 	var timedOut error
 	select {
@@ -127,6 +142,15 @@ func (p *preStart) runOne(ctx context.Context, l *launcher, i int, t config.Tool
 		timedOut = ctx.Err()
 		_ = proc.Stop(context.Background()) // the stop ladder, with the defaults' signal and timeout
 		ex = proc.Exit()
+	case <-reachable:
+		select {
+		case <-proc.Done(): // it ended meanwhile: take its result
+			ex = proc.Exit()
+		default:
+			again = true
+			_ = proc.Stop(context.Background())
+			ex = proc.Exit()
+		}
 	}
 	l.ended("tool:"+t.Name, proc.PID())
 	select { // the group was killed with the leader, so EOF comes promptly
@@ -136,6 +160,9 @@ func (p *preStart) runOne(ctx context.Context, l *launcher, i int, t config.Tool
 	p.capture.Flush()
 	stopWatch()
 	<-watched
+	if again {
+		return true, nil
+	}
 	last := &Exit{Code: ex.Code, Signal: ex.Signal, Time: ex.Time}
 	tail := p.tail(id)
 	switch {
@@ -152,37 +179,11 @@ func (p *preStart) runOne(ctx context.Context, l *launcher, i int, t config.Tool
 	}
 	if err != nil {
 		p.update(i, func(s *ToolStatus) { s.State, s.PID, s.Exit, s.Error = ToolFailed, 0, last, err.Error() })
-		return err
+		return false, err
 	}
 	p.update(i, func(s *ToolStatus) { s.State, s.PID, s.Exit = ToolDone, 0, last })
 	p.log.Info("pre-start tool done", "tool", t.Name, "elapsed", ex.Ran.Round(time.Millisecond))
-	return nil
-}
-
-// awaitComponents waits, within the tool's timeout, until every component
-// accepts a connection; the tool's status shows which one it waits for.
-func (p *preStart) awaitComponents(ctx context.Context, i int, t config.ToolSpec, deadline time.Time) error {
-	started := time.Now()
-	told := false
-	err := awaitComponents(ctx, p.components, func(c Component, why error) {
-		if !told {
-			p.log.Info("pre-start: waiting for the components before "+t.Name, "first", c.String(), "err", why)
-			told = true
-		}
-		p.update(i, func(s *ToolStatus) {
-			s.State, s.StartedAt, s.Deadline = ToolRunning, started, deadline
-			s.LastLine = "waiting for " + c.String() + ": " + why.Error()
-		})
-	})
-	if err != nil {
-		err = fmt.Errorf("pre-start tool %s: not started: %w (waited %s)", t.Name, err, time.Since(started).Round(time.Second))
-		p.update(i, func(s *ToolStatus) { s.State, s.Error = ToolFailed, err.Error() })
-		return err
-	}
-	if told {
-		p.log.Info("pre-start: every component is reachable", "elapsed", time.Since(started).Round(time.Millisecond))
-	}
-	return nil
+	return false, nil
 }
 
 func (p *preStart) toolStatus(i int) ToolStatus {
