@@ -22,13 +22,12 @@ func sysProcAttr() *syscall.SysProcAttr {
 // waitExit blocks the calling goroutine (not an OS thread) until the child
 // exited, without reaping it; cmd.Wait then returns at once. Without a
 // pidfd (old kernels) it returns immediately and cmd.Wait blocks instead.
-func waitExit(cmd *exec.Cmd) {
-	a := cmd.SysProcAttr
-	if a == nil || a.PidFD == nil || *a.PidFD < 0 {
+func waitExit(p *Process) {
+	fd := p.pidfd
+	if fd < 0 {
 		return
 	}
-	fd := *a.PidFD
-	*a.PidFD = -1
+	p.pidfd = -1
 	if err := syscall.SetNonblock(fd, true); err != nil {
 		syscall.Close(fd)
 		return
@@ -82,6 +81,16 @@ func reapPid(pid int) (code int, signal string) {
 	}
 }
 
+// takePidfd moves the child's pidfd out of the attributes (-1: none).
+func takePidfd(a *syscall.SysProcAttr) int {
+	if a == nil || a.PidFD == nil || *a.PidFD < 0 {
+		return -1
+	}
+	fd := *a.PidFD
+	*a.PidFD = -1
+	return fd
+}
+
 // closePidfd releases the pidfd of a child that failed to start.
 func closePidfd(a *syscall.SysProcAttr) {
 	if a != nil && a.PidFD != nil && *a.PidFD >= 0 {
@@ -114,14 +123,13 @@ func watchPipe(p *Poller, f *os.File, w *logs.LineWriter, eof func()) bool {
 
 // watchExit hands the child's pidfd to the poller; false: use a wait goroutine.
 func watchExit(p *Poller, proc *Process) bool {
-	a := proc.cmd.SysProcAttr
-	if a == nil || a.PidFD == nil || *a.PidFD < 0 {
+	fd := proc.pidfd
+	if fd < 0 {
 		return false
 	}
-	fd := *a.PidFD
 	if err := p.watchExit(fd, proc); err != nil {
 		return false
 	}
-	*a.PidFD = -1
+	proc.pidfd = -1
 	return true
 }

@@ -13,7 +13,9 @@ func sysProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true}
 }
 
-func waitExit(*exec.Cmd) {}
+func waitExit(*Process) {}
+
+func takePidfd(*syscall.SysProcAttr) int { return -1 }
 
 func closePidfd(*syscall.SysProcAttr) {}
 

@@ -46,15 +46,21 @@ func TestOnePidfdPerChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer poller.Close()
+	forker, err := NewForker()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer forker.Close()
 	for _, tc := range []struct {
 		name   string
 		poller *Poller
-	}{{"poller", poller}, {"goroutine", nil}} {
+		forker *Forker
+	}{{"poller", poller, nil}, {"goroutine", nil, nil}, {"forker", poller, forker}} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := pidfds(t)
 			c := logs.NewCapture(&sink{}, logs.Options{})
 			p, err := Start(context.Background(), Spec{Path: sh, Args: []string{"-c", "exec sleep 30"},
-				Output: c.Queue("t", 0, logs.QueueOptions{}), Poller: tc.poller, StopTimeout: 0})
+				Output: c.Queue("t", 0, logs.QueueOptions{}), Poller: tc.poller, Forker: tc.forker, StopTimeout: 0})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -73,7 +79,7 @@ func TestOnePidfdPerChild(t *testing.T) {
 			if got := pidfds(t); got != before {
 				t.Fatalf("%d pidfds after the exit, want %d", got, before)
 			}
-			q, err := Start(context.Background(), Spec{Path: sh, Args: []string{"-c", "exit 3"}, Poller: tc.poller})
+			q, err := Start(context.Background(), Spec{Path: sh, Args: []string{"-c", "exit 3"}, Poller: tc.poller, Forker: tc.forker})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -84,6 +84,8 @@ func releaseHandle(*exec.Cmd) bool { return false }
 
 func reapPid(int) (int, string) { return -1, "" }
 
-func waitExit(*exec.Cmd) {}
+func waitExit(*Process) {}
+
+func takePidfd(*syscall.SysProcAttr) int { return -1 }
 
 func closePidfd(*syscall.SysProcAttr) {}

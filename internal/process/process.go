@@ -42,6 +42,10 @@ type Spec struct {
 	// Poller, when set (Linux), watches the pipes and the exit instead of
 	// three goroutines per child.
 	Poller *Poller
+	// Forker, when set (Linux), forks the child from a thread whose
+	// descriptor table holds a few descriptors, not the supervisor's
+	// (see Forker).
+	Forker *Forker
 	// Readers, when set, counts the running output readers (Add before
 	// they start, Done at EOF) so a caller can wait for the last lines.
 	Readers *sync.WaitGroup
@@ -100,8 +104,9 @@ func Environ(base, extra []string) []string {
 // Process is one started child.
 type Process struct {
 	spec    Spec
-	cmd     *exec.Cmd
+	cmd     *exec.Cmd // nil when started through a Forker
 	pid     int
+	pidfd   int // Linux: the child's pidfd until the poller or wait takes it; else -1
 	started time.Time
 	sys     sysProc
 
@@ -123,58 +128,24 @@ func Start(ctx context.Context, spec Spec) (*Process, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(spec.Path, spec.Args...)
-	cmd.Env = spec.Env
-	cmd.Dir = spec.Dir
-	cmd.SysProcAttr = sysProcAttr()
-
-	poll := spec.Poller.usable()
-	var rOut, rErr, wOut, wErr *os.File
-	if spec.Output != nil {
-		var err error
-		if rOut, wOut, err = pipe(); err != nil {
-			return nil, fmt.Errorf("start %s: stdout pipe: %w", spec.Path, err)
-		}
-		if rErr, wErr, err = pipe(); err != nil {
-			rOut.Close()
-			wOut.Close()
-			return nil, fmt.Errorf("start %s: stderr pipe: %w", spec.Path, err)
-		}
-		cmd.Stdout, cmd.Stderr = wOut, wErr
-	}
-
-	p := &Process{spec: spec, cmd: cmd, done: make(chan struct{})}
-	if spec.Reaper != nil {
-		spec.Reaper.startBegin()
-	}
-	err := cmd.Start()
-	if err == nil {
-		p.pid = cmd.Process.Pid
-		if spec.Reaper != nil {
-			spec.Reaper.add(p.pid)
-		}
-	}
-	if spec.Reaper != nil {
-		spec.Reaper.startEnd()
-	}
-	if wOut != nil { // the child has its copies
-		wOut.Close()
-		wErr.Close()
+	var (
+		p          *Process
+		rOut, rErr *os.File
+		err        error
+	)
+	if spec.Forker.usable() {
+		p, rOut, rErr, err = startForked(ctx, spec)
+	} else {
+		p, rOut, rErr, err = startExec(spec)
 	}
 	if err != nil {
-		closePidfd(cmd.SysProcAttr)
-		if rOut != nil {
-			rOut.Close()
-			rErr.Close()
-		}
-		return nil, fmt.Errorf("start %s: %w", spec.Path, err)
+		return nil, err
 	}
 	p.started = time.Now()
-	p.sys = afterStart(cmd)
-	p.released = releaseHandle(cmd)
 	// Not needed after the start: do not keep a copy of the environment per child.
-	cmd.Env, cmd.Args, p.spec.Env, p.spec.Args = nil, nil, nil, nil
+	p.spec.Env, p.spec.Args = nil, nil
 
+	poll := spec.Poller.usable()
 	if rOut != nil {
 		p.outputDone = make(chan struct{})
 		var open atomic.Int32
@@ -210,9 +181,63 @@ func Start(ctx context.Context, spec Spec) (*Process, error) {
 	return p, nil
 }
 
+// startExec is Start's fork with exec.Cmd, from the calling thread.
+func startExec(spec Spec) (*Process, *os.File, *os.File, error) {
+	cmd := exec.Command(spec.Path, spec.Args...)
+	cmd.Env = spec.Env
+	cmd.Dir = spec.Dir
+	cmd.SysProcAttr = sysProcAttr()
+
+	var rOut, rErr, wOut, wErr *os.File
+	if spec.Output != nil {
+		var err error
+		if rOut, wOut, err = pipe(); err != nil {
+			return nil, nil, nil, fmt.Errorf("start %s: stdout pipe: %w", spec.Path, err)
+		}
+		if rErr, wErr, err = pipe(); err != nil {
+			rOut.Close()
+			wOut.Close()
+			return nil, nil, nil, fmt.Errorf("start %s: stderr pipe: %w", spec.Path, err)
+		}
+		cmd.Stdout, cmd.Stderr = wOut, wErr
+	}
+
+	p := &Process{spec: spec, cmd: cmd, pidfd: -1, done: make(chan struct{})}
+	if spec.Reaper != nil {
+		spec.Reaper.startBegin()
+	}
+	err := cmd.Start()
+	if err == nil {
+		p.pid = cmd.Process.Pid
+		if spec.Reaper != nil {
+			spec.Reaper.add(p.pid)
+		}
+	}
+	if spec.Reaper != nil {
+		spec.Reaper.startEnd()
+	}
+	if wOut != nil { // the child has its copies
+		wOut.Close()
+		wErr.Close()
+	}
+	if err != nil {
+		closePidfd(cmd.SysProcAttr)
+		if rOut != nil {
+			rOut.Close()
+			rErr.Close()
+		}
+		return nil, nil, nil, fmt.Errorf("start %s: %w", spec.Path, err)
+	}
+	p.sys = afterStart(cmd)
+	p.released = releaseHandle(cmd)
+	p.pidfd = takePidfd(cmd.SysProcAttr)
+	cmd.Env, cmd.Args = nil, nil
+	return p, rOut, rErr, nil
+}
+
 // wait waits in its own goroutine, then finishes.
 func (p *Process) wait() {
-	waitExit(p.cmd)
+	waitExit(p)
 	p.finish()
 }
 

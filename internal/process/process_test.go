@@ -44,11 +44,11 @@ func (s *sink) all() string {
 	return strings.Join(s.lines, "|")
 }
 
-// modes runs f with and without the epoll poller.
-func modes(t *testing.T, f func(t *testing.T, poller *Poller)) {
-	t.Run("goroutines", func(t *testing.T) { t.Parallel(); f(t, nil) })
-	t.Run("poller", func(t *testing.T) {
-		t.Parallel()
+// modes runs f with goroutines per child, with the epoll poller, and with
+// the poller and a forker thread (Linux).
+func modes(t *testing.T, f func(t *testing.T, poller *Poller, forker *Forker)) {
+	t.Run("goroutines", func(t *testing.T) { t.Parallel(); f(t, nil, nil) })
+	poller := func(t *testing.T) *Poller {
 		p, err := NewPoller()
 		if err != nil {
 			t.Fatal(err)
@@ -56,20 +56,32 @@ func modes(t *testing.T, f func(t *testing.T, poller *Poller)) {
 		if p == nil {
 			t.Skip("no poller on this OS")
 		}
-		defer p.Close()
-		f(t, p)
+		t.Cleanup(func() { p.Close() })
+		return p
+	}
+	t.Run("poller", func(t *testing.T) { t.Parallel(); f(t, poller(t), nil) })
+	t.Run("forker", func(t *testing.T) {
+		t.Parallel()
+		p := poller(t)
+		fk, err := NewForker()
+		if err != nil {
+			t.Fatal(err)
+		}
+		// After the children are gone (Cleanup runs last-in first-out).
+		t.Cleanup(func() { fk.Close() })
+		f(t, p, fk)
 	})
 }
 
 func TestExitStatusAndOutput(t *testing.T) {
 	t.Parallel()
 	sh := needUnix(t)
-	modes(t, func(t *testing.T, poller *Poller) {
+	modes(t, func(t *testing.T, poller *Poller, forker *Forker) {
 		out := &sink{}
 		c := logs.NewCapture(out, logs.Options{})
 		ctx := context.Background()
 		p, err := Start(ctx, Spec{Path: sh, Args: []string{"-c", "echo hello; echo oops >&2; exit 3"},
-			Output: c.Queue("t", 0, logs.QueueOptions{}), Poller: poller})
+			Output: c.Queue("t", 0, logs.QueueOptions{}), Poller: poller, Forker: forker})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -82,14 +94,14 @@ func TestExitStatusAndOutput(t *testing.T) {
 		if got := out.all(); !strings.Contains(got, "stdout:hello") || !strings.Contains(got, "stderr:oops") {
 			t.Fatalf("output %q", got)
 		}
-		p, err = Start(ctx, Spec{Path: sh, Args: []string{"-c", "kill -KILL $$"}, Poller: poller})
+		p, err = Start(ctx, Spec{Path: sh, Args: []string{"-c", "kill -KILL $$"}, Poller: poller, Forker: forker})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if ex := p.Exit(); ex.Code != 137 || ex.Signal != "KILL" {
 			t.Fatalf("killed: %+v, want 137/KILL", ex)
 		}
-		if _, err := Start(ctx, Spec{Path: filepath.Join(t.TempDir(), "missing"), Poller: poller}); err == nil {
+		if _, err := Start(ctx, Spec{Path: filepath.Join(t.TempDir(), "missing"), Poller: poller, Forker: forker}); err == nil {
 			t.Fatal("starting a missing binary succeeded")
 		}
 	})
@@ -98,10 +110,10 @@ func TestExitStatusAndOutput(t *testing.T) {
 func TestStopLadder(t *testing.T) {
 	t.Parallel()
 	sh := needUnix(t)
-	modes(t, func(t *testing.T, poller *Poller) {
+	modes(t, func(t *testing.T, poller *Poller, forker *Forker) {
 		ctx := context.Background()
 		// Graceful: TERM ends it.
-		p, err := Start(ctx, Spec{Path: sh, Args: []string{"-c", "sleep 30"}, StopTimeout: 5 * time.Second, Poller: poller})
+		p, err := Start(ctx, Spec{Path: sh, Args: []string{"-c", "sleep 30"}, StopTimeout: 5 * time.Second, Poller: poller, Forker: forker})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -116,7 +128,7 @@ func TestStopLadder(t *testing.T) {
 		out := &sink{}
 		c := logs.NewCapture(out, logs.Options{})
 		p, err = Start(ctx, Spec{Path: sh, Args: []string{"-c", `trap "" TERM; sleep 30 & echo $!; wait; wait`},
-			StopTimeout: 300 * time.Millisecond, Poller: poller, Output: c.Queue("t", 0, logs.QueueOptions{})})
+			StopTimeout: 300 * time.Millisecond, Poller: poller, Forker: forker, Output: c.Queue("t", 0, logs.QueueOptions{})})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -23,6 +23,7 @@ type launcher struct {
 	poller  *process.Poller // nil outside Linux
 	readers sync.WaitGroup  // output readers of every child
 	forks   chan forkReq
+	threads []*process.Forker // one per forker goroutine (Linux; none if unavailable)
 
 	guardian *process.Guardian // nil when it could not start (or outside Linux)
 	gone     sync.Once         // the guardian's end was logged
@@ -52,15 +53,30 @@ func (l *launcher) open(ctx context.Context, bg *sync.WaitGroup) {
 		l.log.Warn("no guardian: grandchildren may outlive a supervisor that is killed", "err", err)
 	}
 	l.guardian = g
+	nf := forkers()
+	// Before the poller: the forker threads' tables are copies made now.
+	for range nf {
+		f, err := process.NewForker()
+		if err != nil {
+			l.log.Warn("forking from the shared descriptor table (slower with many children)", "err", err)
+			break
+		}
+		if f != nil {
+			l.threads = append(l.threads, f)
+		}
+	}
 	p, err := process.NewPoller()
 	if err != nil {
 		l.log.Warn("no poller; using goroutines per child", "err", err)
 	}
 	l.poller = p
-	nf := forkers()
 	bg.Add(2 + nf)
-	for range nf {
-		go func() { defer bg.Done(); l.forker(ctx) }()
+	for i := range nf {
+		var thread *process.Forker
+		if len(l.threads) == nf {
+			thread = l.threads[i]
+		}
+		go func() { defer bg.Done(); l.forker(ctx, thread) }()
 	}
 	go func() {
 		defer bg.Done()
@@ -76,6 +92,9 @@ func (l *launcher) open(ctx context.Context, bg *sync.WaitGroup) {
 func (l *launcher) close() {
 	if l.poller != nil {
 		l.poller.Close()
+	}
+	for _, f := range l.threads {
+		f.Close()
 	}
 	if l.path != "" {
 		if err := os.Remove(l.path); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -127,15 +146,19 @@ func forkers() int {
 
 // forker starts children (forkers share l.forks). Forking needs a deep
 // stack; doing it here keeps the per-instance goroutines' stacks small
-// (memory at 1000 instances). This goroutine never locks its OS thread, so
-// the thread that forked a child (its Pdeathsig parent) never exits while
-// the child runs.
-func (l *launcher) forker(ctx context.Context) {
+// (memory at 1000 instances). With a thread (Linux), the fork itself runs
+// on that thread, whose small descriptor table keeps a fork's cost flat
+// as children add descriptors; it ends in close, after every child.
+// Without one the fork runs here; this goroutine never locks its OS
+// thread, so the thread that forked a child (its Pdeathsig parent) never
+// exits while the child runs.
+func (l *launcher) forker(ctx context.Context, thread *process.Forker) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case r := <-l.forks:
+			r.spec.Forker = thread
 			p, err := process.Start(ctx, r.spec)
 			if err == nil {
 				l.record(r.id, p.PID())
