@@ -2,7 +2,6 @@ package process
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -14,7 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Forker forks children from an OS thread whose descriptor table is its
+// Forker forks children from OS threads whose descriptor table is their
 // own and nearly empty.
 //
 // Why: a fork copies the forking thread's descriptor table, and the child's
@@ -22,142 +21,124 @@ import (
 // supervisor holds three per running child (two pipe read ends and a
 // pidfd), so at 1000 children each start cost the kernel about 0.7 ms more
 // than at none, and a restart was slower than runsv's, which holds a
-// handful. The forker's thread calls unshare(CLONE_FILES) once and closes
+// handful. Each forker thread calls unshare(CLONE_FILES) once and closes
 // what it inherited, so its forks copy a few descriptors whatever the
 // number of children.
 //
-// How the descriptors cross between the two tables: the forker creates a
-// child's output pipes in its own table and forks; the caller, on any other
-// thread (the shared table), copies the read ends with pidfd_getfd through
-// a pidfd of the forker's thread (PIDFD_THREAD, Linux 6.9), opens the
-// child's pidfd with pidfd_open (the child cannot be reaped meanwhile, so
-// the pid is still the child's), and the forker then closes its copies.
+// How descriptors cross between the tables: the caller creates the child's
+// output pipes in the shared table; the forker thread copies their write
+// ends with pidfd_getfd through a pidfd of the process, which names the
+// main thread's table (a forker thread is never the main thread), forks,
+// and closes its copies. The caller then opens the child's pidfd with
+// pidfd_open (the child cannot have been reaped yet, so the pid is still
+// the child's). One hand-over to the thread and one back per child.
 //
-// The forker's goroutine stays locked to its thread for its whole life and
+// A forker goroutine stays locked to its thread for its whole life and
 // never unlocks it: the thread must not run other goroutines with a
 // different table. When it returns, Go ends the thread. A child's
 // Pdeathsig fires when the thread that forked it ends, and the thread may
-// have forked children before it was the forker's (exec.Cmd forks from
-// whatever thread runs the caller): Close ends the thread only when no
-// child of it is alive, else it leaves it parked.
+// have forked children before it was a forker's (exec.Cmd forks from
+// whatever thread runs the caller): Close ends a thread only when no child
+// of it is alive, else it leaves it parked.
 type Forker struct {
-	jobs  chan *forkJob
-	done  chan struct{} // closed when the thread is gone
-	tid   int
-	pidfd int // of the forker's thread, in the shared table
+	jobs    chan *forkJob
+	threads []*forkThread
 }
 
-// forkJob is one child to fork. The forker fills in the result and sends on
-// reply; the caller copies what it needs and sends on reply again, after
-// which the forker closes its copies.
+type forkThread struct {
+	tid  int
+	done chan struct{} // closed when it serves no more
+}
+
+// forkJob is one child to fork; the thread fills in pid or err and sends
+// on reply.
 type forkJob struct {
-	path  string
-	argv  []string
-	env   []string
-	dir   string
-	pipes bool // stdout and stderr to pipes (else /dev/null)
+	path       string
+	argv       []string
+	env        []string
+	dir        string
+	wOut, wErr int // write ends in the shared table, -1: /dev/null
 
-	pid        int
-	rOut, rErr int // read ends, in the forker's table
-	err        error
-	reply      chan struct{}
+	pid   int
+	err   error
+	reply chan struct{}
 }
 
-// pidfdThread is PIDFD_THREAD (O_EXCL): a pidfd for one thread, not for
-// the thread group.
-const pidfdThread = unix.O_EXCL
-
-// NewForker starts the forker's thread. It fails where the kernel lacks
-// what it needs (unshare, pidfd_getfd, PIDFD_THREAD); callers then fork as
-// before, from any thread.
-func NewForker() (*Forker, error) {
+// NewForker starts n forker threads sharing one queue of children to
+// fork. It fails where the kernel lacks what it needs (unshare,
+// pidfd_open, pidfd_getfd, or a seccomp filter denies them); callers then
+// fork as before, from any thread.
+func NewForker(n int) (*Forker, error) {
 	// The runtime's own descriptors (its epoll set and eventfd) must exist
-	// before the table is copied, so that they keep their numbers in both
+	// before a table is copied, so that they keep their numbers in both
 	// tables: make sure the network poller is initialised.
 	if r, w, err := os.Pipe(); err == nil {
 		r.Close()
 		w.Close()
 	}
-	f := &Forker{jobs: make(chan *forkJob), done: make(chan struct{}), pidfd: -1}
-	ready := make(chan forkerReady, 1)
-	go f.run(ready)
-	r := <-ready
-	if r.err != nil {
-		<-f.done
-		return nil, r.err
-	}
-	fd, err := unix.PidfdOpen(f.tid, pidfdThread)
-	if err == nil {
-		// Prove that pidfd_getfd works here (a seccomp filter may deny
-		// it) on the forker's /dev/null.
-		var cp int
-		if cp, err = unix.PidfdGetfd(fd, r.devnull, 0); err == nil {
-			unix.Close(cp)
-		} else {
-			unix.Close(fd)
-		}
-	}
+	// Each thread proves, before it serves, that it can copy a descriptor
+	// of the shared table: this one.
+	probe, err := unix.Open(os.DevNull, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("forker thread: pidfd: %w", err)
+		return nil, fmt.Errorf("forker: %w", err)
 	}
-	f.pidfd = fd
+	defer unix.Close(probe)
+	f := &Forker{jobs: make(chan *forkJob)}
+	for range max(n, 1) {
+		t := &forkThread{done: make(chan struct{})}
+		ready := make(chan error, 1)
+		go t.run(f.jobs, probe, ready)
+		if err := <-ready; err != nil {
+			<-t.done
+			f.Close()
+			return nil, err
+		}
+		f.threads = append(f.threads, t)
+	}
 	return f, nil
-}
-
-type forkerReady struct {
-	devnull int // in the forker's table
-	err     error
 }
 
 func (f *Forker) usable() bool { return f != nil }
 
-// Close ends the forker's thread; see Forker about its children.
+// Close ends the forker threads; see Forker about their children.
 func (f *Forker) Close() error {
-	if f == nil {
+	if f == nil || f.jobs == nil {
 		return nil
 	}
-	select {
-	case <-f.done:
-	default:
-		close(f.jobs)
-		<-f.done
+	close(f.jobs)
+	for _, t := range f.threads {
+		<-t.done
 	}
-	if f.pidfd >= 0 {
-		unix.Close(f.pidfd)
-		f.pidfd = -1
-	}
+	f.jobs = nil
 	return nil
 }
 
-// run is the forker's thread. It returns only when jobs is closed, and the
+// run is a forker thread. It returns only when jobs is closed, and the
 // thread then ends with it (it is still locked).
-func (f *Forker) run(ready chan<- forkerReady) {
+func (t *forkThread) run(jobs <-chan *forkJob, probe int, ready chan<- error) {
 	runtime.LockOSThread()
 	if unix.Gettid() == unix.Getpid() {
-		// This is the main thread, whose table /proc/<pid>/fd shows (and
-		// what tools and operators read as the supervisor's): leave it
-		// shared. While it stays locked here the new goroutine cannot run
-		// on it.
+		// This is the main thread: its table is the one /proc/<pid>/fd
+		// shows, and the one the threads copy from through the process's
+		// pidfd. Leave it shared. While it stays locked here the new
+		// goroutine cannot run on it.
 		moved := make(chan struct{})
-		go f.runMoved(ready, moved)
+		go func() {
+			runtime.LockOSThread()
+			close(moved)
+			t.serve(jobs, probe, ready)
+		}()
 		<-moved
 		runtime.UnlockOSThread()
 		return
 	}
-	f.serve(ready)
-}
-
-func (f *Forker) runMoved(ready chan<- forkerReady, moved chan<- struct{}) {
-	runtime.LockOSThread()
-	close(moved)
-	f.serve(ready)
+	t.serve(jobs, probe, ready)
 }
 
 // serve runs on a locked thread other than the main one.
-func (f *Forker) serve(ready chan<- forkerReady) {
+func (t *forkThread) serve(jobs <-chan *forkJob, probe int, ready chan<- error) {
 	defer func() {
-		close(f.done)
+		close(t.done)
 		if !threadMayEnd() {
 			// A child of this thread still runs: ending the thread would
 			// fire its Pdeathsig. Park instead (the thread stays locked).
@@ -165,63 +146,64 @@ func (f *Forker) serve(ready chan<- forkerReady) {
 		}
 	}()
 	if err := unix.Unshare(unix.CLONE_FILES); err != nil {
-		ready <- forkerReady{err: fmt.Errorf("forker thread: unshare(CLONE_FILES): %w", err)}
+		ready <- fmt.Errorf("forker thread: unshare(CLONE_FILES): %w", err)
 		return
 	}
-	f.tid = unix.Gettid()
+	t.tid = unix.Gettid()
 	if err := closeInherited(); err != nil {
-		ready <- forkerReady{err: fmt.Errorf("forker thread: %w", err)}
+		ready <- fmt.Errorf("forker thread: %w", err)
+		return
+	}
+	shared, err := unix.PidfdOpen(unix.Getpid(), 0)
+	if err != nil {
+		ready <- fmt.Errorf("forker thread: pidfd_open: %w", err)
 		return
 	}
 	devnull, err := unix.Open(os.DevNull, unix.O_RDWR|unix.O_CLOEXEC, 0)
 	if err != nil {
-		ready <- forkerReady{err: fmt.Errorf("forker thread: %w", err)}
+		ready <- fmt.Errorf("forker thread: %w", err)
 		return
 	}
-	ready <- forkerReady{devnull: devnull}
-	for j := range f.jobs {
-		f.fork(j, devnull)
+	cp, err := unix.PidfdGetfd(shared, probe, 0)
+	if err != nil {
+		ready <- fmt.Errorf("forker thread: pidfd_getfd: %w", err)
+		return
+	}
+	unix.Close(cp)
+	ready <- nil
+	for j := range jobs {
+		j.err = t.fork(j, shared, devnull)
 		j.reply <- struct{}{}
-		<-j.reply // the caller has its copies
-		if j.err == nil && j.pipes {
-			unix.Close(j.rOut)
-			unix.Close(j.rErr)
-		}
 	}
 }
 
-// fork runs on the forker's thread.
-func (f *Forker) fork(j *forkJob, devnull int) {
+// fork runs on a forker thread.
+func (t *forkThread) fork(j *forkJob, shared, devnull int) error {
 	files := []uintptr{uintptr(devnull), uintptr(devnull), uintptr(devnull)}
-	var out, errp [2]int
-	if j.pipes {
-		if err := unix.Pipe2(out[:], unix.O_CLOEXEC); err != nil {
-			j.err = fmt.Errorf("stdout pipe: %w", err)
-			return
+	var own []int
+	defer func() {
+		for _, fd := range own {
+			unix.Close(fd)
 		}
-		if err := unix.Pipe2(errp[:], unix.O_CLOEXEC); err != nil {
-			unix.Close(out[0])
-			unix.Close(out[1])
-			j.err = fmt.Errorf("stderr pipe: %w", err)
-			return
+	}()
+	for i, w := range []int{j.wOut, j.wErr} {
+		if w < 0 {
+			continue
 		}
-		files[1], files[2] = uintptr(out[1]), uintptr(errp[1])
+		fd, err := unix.PidfdGetfd(shared, w, 0)
+		if err != nil {
+			return fmt.Errorf("pidfd_getfd: %w", err)
+		}
+		own = append(own, fd)
+		files[i+1] = uintptr(fd)
 	}
 	pid, err := syscall.ForkExec(j.path, j.argv, &syscall.ProcAttr{Dir: j.dir, Env: j.env, Files: files,
 		Sys: &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}})
-	if j.pipes {
-		unix.Close(out[1])
-		unix.Close(errp[1])
-		if err != nil {
-			unix.Close(out[0])
-			unix.Close(errp[0])
-		}
-	}
 	if err != nil {
-		j.err = &os.PathError{Op: "fork/exec", Path: j.path, Err: err}
-		return
+		return &os.PathError{Op: "fork/exec", Path: j.path, Err: err}
 	}
-	j.pid, j.rOut, j.rErr = pid, out[0], errp[0]
+	j.pid = pid
+	return nil
 }
 
 // threadMayEnd reports whether the calling thread has no child left (in
@@ -297,69 +279,28 @@ func closeInherited() error {
 	return nil
 }
 
-// spawned is a child started through a Forker, its descriptors in the
-// shared table.
-type spawned struct {
-	pid        int
-	pidfd      int
-	rOut, rErr int // -1 without pipes
-}
-
-// spawn forks and execs path on the forker's thread. Once the job is taken
-// the child is started whatever ctx does.
-func (f *Forker) spawn(ctx context.Context, path string, argv, env []string, dir string, pipes bool) (spawned, error) {
-	j := &forkJob{path: path, argv: argv, env: env, dir: dir, pipes: pipes, reply: make(chan struct{})}
+// spawn forks and execs path on a forker thread, its stdout and stderr to
+// wOut and wErr (-1: /dev/null), and returns its pid and pidfd. Once a
+// thread took the job the child is started whatever ctx does.
+func (f *Forker) spawn(ctx context.Context, j *forkJob) (pid, pidfd int, err error) {
+	j.reply = make(chan struct{})
 	select {
 	case f.jobs <- j:
 	case <-ctx.Done():
-		return spawned{}, ctx.Err()
-	case <-f.done:
-		return spawned{}, errors.New("forker closed")
+		return 0, -1, ctx.Err()
 	}
 	<-j.reply
-	defer func() { j.reply <- struct{}{} }()
 	if j.err != nil {
-		return spawned{}, j.err
+		return 0, -1, j.err
 	}
-	s := spawned{pid: j.pid, pidfd: -1, rOut: -1, rErr: -1}
-	err := s.take(f.pidfd, j)
-	if err != nil {
-		s.close()
-		// Started but not usable: end it rather than lose track of it.
+	if pidfd, err = unix.PidfdOpen(j.pid, 0); err != nil {
+		// Started but not watchable: end it rather than lose track of it.
 		_ = unix.Kill(-j.pid, unix.SIGKILL)
-		_ = unix.Kill(j.pid, unix.SIGKILL)
 		var ws syscall.WaitStatus
 		_, _ = syscall.Wait4(j.pid, &ws, 0, nil)
-		return spawned{}, err
+		return 0, -1, fmt.Errorf("pidfd_open %d: %w", j.pid, err)
 	}
-	return s, nil
-}
-
-// take copies the child's descriptors into the shared table.
-func (s *spawned) take(forker int, j *forkJob) error {
-	var err error
-	if s.pidfd, err = unix.PidfdOpen(j.pid, 0); err != nil {
-		return fmt.Errorf("pidfd_open %d: %w", j.pid, err)
-	}
-	if !j.pipes {
-		return nil
-	}
-	if s.rOut, err = unix.PidfdGetfd(forker, j.rOut, 0); err != nil {
-		return fmt.Errorf("pidfd_getfd: %w", err)
-	}
-	if s.rErr, err = unix.PidfdGetfd(forker, j.rErr, 0); err != nil {
-		return fmt.Errorf("pidfd_getfd: %w", err)
-	}
-	return nil
-}
-
-func (s *spawned) close() {
-	for _, fd := range []*int{&s.pidfd, &s.rOut, &s.rErr} {
-		if *fd >= 0 {
-			unix.Close(*fd)
-			*fd = -1
-		}
-	}
+	return j.pid, pidfd, nil
 }
 
 // startForked is Start's fork through spec.Forker. It behaves as
@@ -375,24 +316,45 @@ func startForked(ctx context.Context, spec Spec) (*Process, *os.File, *os.File, 
 	if env == nil {
 		env = os.Environ()
 	}
-	argv := append([]string{spec.Path}, spec.Args...)
+	j := &forkJob{path: path, argv: append([]string{spec.Path}, spec.Args...), env: dedupEnv(env), dir: spec.Dir,
+		wOut: -1, wErr: -1}
+	var out, errp [2]int
+	if spec.Output != nil {
+		if err := unix.Pipe2(out[:], unix.O_CLOEXEC); err != nil {
+			return nil, nil, nil, fmt.Errorf("start %s: stdout pipe: %w", spec.Path, err)
+		}
+		if err := unix.Pipe2(errp[:], unix.O_CLOEXEC); err != nil {
+			unix.Close(out[0])
+			unix.Close(out[1])
+			return nil, nil, nil, fmt.Errorf("start %s: stderr pipe: %w", spec.Path, err)
+		}
+		j.wOut, j.wErr = out[1], errp[1]
+	}
 	if spec.Reaper != nil {
 		spec.Reaper.startBegin()
 	}
-	s, err := spec.Forker.spawn(ctx, path, argv, dedupEnv(env), spec.Dir, spec.Output != nil)
+	pid, pidfd, err := spec.Forker.spawn(ctx, j)
 	if err == nil && spec.Reaper != nil {
-		spec.Reaper.add(s.pid)
+		spec.Reaper.add(pid)
 	}
 	if spec.Reaper != nil {
 		spec.Reaper.startEnd()
 	}
+	if spec.Output != nil {
+		unix.Close(out[1]) // the child has its copies
+		unix.Close(errp[1])
+	}
 	if err != nil {
+		if spec.Output != nil {
+			unix.Close(out[0])
+			unix.Close(errp[0])
+		}
 		return nil, nil, nil, fmt.Errorf("start %s: %w", spec.Path, err)
 	}
-	p := &Process{spec: spec, pid: s.pid, pidfd: s.pidfd, released: true, done: make(chan struct{})}
+	p := &Process{spec: spec, pid: pid, pidfd: pidfd, released: true, done: make(chan struct{})}
 	var rOut, rErr *os.File
-	if s.rOut >= 0 {
-		rOut, rErr = os.NewFile(uintptr(s.rOut), "|0"), os.NewFile(uintptr(s.rErr), "|0")
+	if spec.Output != nil {
+		rOut, rErr = os.NewFile(uintptr(out[0]), "|0"), os.NewFile(uintptr(errp[0]), "|0")
 	}
 	return p, rOut, rErr, nil
 }

@@ -13,7 +13,7 @@ import (
 type Forker struct{}
 
 // NewForker returns nil outside Linux (Spec.Forker nil: fork from any thread).
-func NewForker() (*Forker, error) { return nil, nil }
+func NewForker(int) (*Forker, error) { return nil, nil }
 
 // Close does nothing.
 func (f *Forker) Close() error { return nil }

@@ -46,7 +46,7 @@ func TestOnePidfdPerChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer poller.Close()
-	forker, err := NewForker()
+	forker, err := NewForker(2)
 	if err != nil {
 		t.Fatal(err)
 	}

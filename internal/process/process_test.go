@@ -63,7 +63,7 @@ func modes(t *testing.T, f func(t *testing.T, poller *Poller, forker *Forker)) {
 	t.Run("forker", func(t *testing.T) {
 		t.Parallel()
 		p := poller(t)
-		fk, err := NewForker()
+		fk, err := NewForker(2)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -23,7 +23,7 @@ type launcher struct {
 	poller  *process.Poller // nil outside Linux
 	readers sync.WaitGroup  // output readers of every child
 	forks   chan forkReq
-	threads []*process.Forker // one per forker goroutine (Linux; none if unavailable)
+	threads *process.Forker // forker threads (Linux); nil: forker goroutines fork
 
 	guardian *process.Guardian // nil when it could not start (or outside Linux)
 	gone     sync.Once         // the guardian's end was logged
@@ -53,30 +53,24 @@ func (l *launcher) open(ctx context.Context, bg *sync.WaitGroup) {
 		l.log.Warn("no guardian: grandchildren may outlive a supervisor that is killed", "err", err)
 	}
 	l.guardian = g
-	nf := forkers()
 	// Before the poller: the forker threads' tables are copies made now.
-	for range nf {
-		f, err := process.NewForker()
-		if err != nil {
-			l.log.Warn("forking from the shared descriptor table (slower with many children)", "err", err)
-			break
-		}
-		if f != nil {
-			l.threads = append(l.threads, f)
-		}
+	nf := forkers()
+	threads, err := process.NewForker(nf)
+	if err != nil {
+		l.log.Warn("forking from the shared descriptor table (a start costs more as children add descriptors)", "err", err)
 	}
+	l.threads = threads
 	p, err := process.NewPoller()
 	if err != nil {
 		l.log.Warn("no poller; using goroutines per child", "err", err)
 	}
 	l.poller = p
+	if threads != nil {
+		nf = 0
+	}
 	bg.Add(2 + nf)
-	for i := range nf {
-		var thread *process.Forker
-		if len(l.threads) == nf {
-			thread = l.threads[i]
-		}
-		go func() { defer bg.Done(); l.forker(ctx, thread) }()
+	for range nf {
+		go func() { defer bg.Done(); l.forker(ctx) }()
 	}
 	go func() {
 		defer bg.Done()
@@ -93,8 +87,8 @@ func (l *launcher) close() {
 	if l.poller != nil {
 		l.poller.Close()
 	}
-	for _, f := range l.threads {
-		f.Close()
+	if l.threads != nil {
+		l.threads.Close()
 	}
 	if l.path != "" {
 		if err := os.Remove(l.path); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -133,7 +127,7 @@ type forkResult struct {
 	err error
 }
 
-// forkers is how many forker goroutines start children. A fork blocks its
+// forkers is how many forker threads (or goroutines) start children. A fork blocks its
 // OS thread until the child called exec (vfork), and its cost grows with
 // the supervisor's open descriptors (the kernel copies the table, then the
 // child closes every close-on-exec one): at 1000 children one fork takes
@@ -144,21 +138,17 @@ func forkers() int {
 	return min(max(runtime.GOMAXPROCS(0), 2), 4)
 }
 
-// forker starts children (forkers share l.forks). Forking needs a deep
-// stack; doing it here keeps the per-instance goroutines' stacks small
-// (memory at 1000 instances). With a thread (Linux), the fork itself runs
-// on that thread, whose small descriptor table keeps a fork's cost flat
-// as children add descriptors; it ends in close, after every child.
-// Without one the fork runs here; this goroutine never locks its OS
-// thread, so the thread that forked a child (its Pdeathsig parent) never
-// exits while the child runs.
-func (l *launcher) forker(ctx context.Context, thread *process.Forker) {
+// forker starts children (forkers share l.forks) where there are no
+// forker threads. Forking needs a deep stack; doing it here keeps the
+// per-instance goroutines' stacks small (memory at 1000 instances). This
+// goroutine never locks its OS thread, so the thread that forked a child
+// (its Pdeathsig parent) never exits while the child runs.
+func (l *launcher) forker(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case r := <-l.forks:
-			r.spec.Forker = thread
 			p, err := process.Start(ctx, r.spec)
 			if err == nil {
 				l.record(r.id, p.PID())
@@ -172,6 +162,15 @@ func (l *launcher) forker(ctx context.Context, thread *process.Forker) {
 // Reaper, Poller and Readers are filled in here.
 func (l *launcher) start(ctx context.Context, id string, spec process.Spec) (*process.Process, error) {
 	spec.Reaper, spec.Poller, spec.Readers = l.reaper, l.poller, &l.readers
+	if l.threads != nil {
+		// The fork itself runs on a forker thread (and its deep stack).
+		spec.Forker = l.threads
+		p, err := process.Start(ctx, spec)
+		if err == nil {
+			l.record(id, p.PID())
+		}
+		return p, err
+	}
 	r := forkReq{id: id, spec: spec, reply: make(chan forkResult, 1)}
 	select {
 	case l.forks <- r:
