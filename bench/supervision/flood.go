@@ -150,7 +150,7 @@ func (supervisord) logFiles(dir string, i int) []string {
 	return []string{filepath.Join(dir, "logs", fmt.Sprintf("f%d.log", i))}
 }
 
-func measureFlood(ctx context.Context, p flooder, dir, flood string, n int64) (r floodResult) {
+func measureFlood(ctx context.Context, ev *procEvents, p flooder, dir, flood string, n int64) (r floodResult) {
 	r = floodResult{peer: p.name(), want: 4 * (n / int64(len(floodLine)))} // a last partial line is not a line
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		r.err = err
@@ -226,31 +226,14 @@ func measureFlood(ctx context.Context, p flooder, dir, flood string, n int64) (r
 		if drainedAt.IsZero() || drainedAt.After(time.Now()) {
 			r.duringKill++
 		}
-		before := map[int]bool{}
-		for _, c := range childrenOf(parent) {
-			before[c] = true
-		}
-		start := time.Now()
-		if err := syscall.Kill(victim, syscall.SIGKILL); err != nil {
-			r.err = fmt.Errorf("kill the victim %d: %w", victim, err)
+		newPid, l, timed, err := awaitRestart(ev, victim, parent, flood)
+		if err != nil {
+			r.err = fmt.Errorf("the victim did not come back: %w", err)
 			return r
 		}
-		newPid := 0
-		for newPid == 0 && time.Since(start) < 30*time.Second {
-			for _, c := range childrenOf(parent) {
-				if !before[c] && exeOf(c) == flood {
-					newPid = c
-				}
-			}
-			if newPid == 0 {
-				time.Sleep(pollEvery)
-			}
+		if timed {
+			r.lat = append(r.lat, l)
 		}
-		if newPid == 0 {
-			r.err = fmt.Errorf("the victim did not come back within 30 s")
-			return r
-		}
-		r.lat = append(r.lat, time.Since(start))
 		victim, born = newPid, time.Now()
 	}
 	if drainedAt.IsZero() {

@@ -111,13 +111,19 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	ev, err := newProcEvents()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "restarts timed by polling /proc (slower the more children a supervisor parents): %v\n", err)
+		ev = nil
+	}
+	defer ev.close()
 
 	var results []result
 	for _, n := range counts {
 		for _, p := range peers {
 			d := filepath.Join(dir, fmt.Sprintf("%s-%d", p.name(), n))
 			fmt.Fprintf(os.Stderr, "== %s N=%d\n", p.name(), n)
-			r := measure(ctx, p, d, n, childAbs, *kills, *idle, n == *idleN)
+			r := measure(ctx, ev, p, d, n, childAbs, *kills, *idle, n == *idleN)
 			if r.err != nil {
 				fmt.Fprintf(os.Stderr, "   %s N=%d: %v\n", p.name(), n, r.err)
 			} else {
@@ -148,7 +154,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 				continue
 			}
 			fmt.Fprintf(os.Stderr, "== flood %s\n", p.name())
-			r := measureFlood(ctx, f, filepath.Join(dir, "flood-"+strings.Fields(p.name())[0]), floodAbs, *floodMiB<<20)
+			r := measureFlood(ctx, ev, f, filepath.Join(dir, "flood-"+strings.Fields(p.name())[0]), floodAbs, *floodMiB<<20)
 			if r.err != nil {
 				fmt.Fprintf(os.Stderr, "   %v\n", r.err)
 			} else {
@@ -170,7 +176,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 
 const pollEvery = 20 * time.Microsecond
 
-func measure(ctx context.Context, p peer, dir string, n int, child string, kills int, idle time.Duration, doIdle bool) (r result) {
+func measure(ctx context.Context, ev *procEvents, p peer, dir string, n int, child string, kills int, idle time.Duration, doIdle bool) (r result) {
 	r = result{peer: p.name(), n: n}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		r.err = err
@@ -266,34 +272,14 @@ func measure(ctx context.Context, p peer, dir string, n int, child string, kills
 		if wait := minAge - time.Since(born[victim]); wait > 0 {
 			time.Sleep(wait)
 		}
-		before := map[int]bool{}
-		for _, c := range childrenOf(parent) {
-			before[c] = true
-		}
-		start := time.Now()
-		if err := syscall.Kill(victim, syscall.SIGKILL); err != nil {
-			r.err = fmt.Errorf("kill %d: %w", victim, err)
+		newPid, l, timed, err := awaitRestart(ev, victim, parent, child)
+		if err != nil {
+			r.err = err
 			return r
 		}
-		newPid := 0
-		limit := start.Add(30 * time.Second)
-		for newPid == 0 {
-			for _, c := range childrenOf(parent) {
-				if !before[c] && exeOf(c) == child {
-					newPid = c
-					break
-				}
-			}
-			if newPid != 0 {
-				break
-			}
-			if time.Now().After(limit) {
-				r.err = fmt.Errorf("no new child of %d within 30s after killing %d", parent, victim)
-				return r
-			}
-			time.Sleep(pollEvery)
+		if timed {
+			lat = append(lat, l)
 		}
-		lat = append(lat, time.Since(start))
 		delete(tr.children, victim)
 		delete(born, victim)
 		sc.forget(victim)
