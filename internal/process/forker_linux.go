@@ -25,13 +25,14 @@ import (
 // what it inherited, so its forks copy a few descriptors whatever the
 // number of children.
 //
-// How descriptors cross between the tables: the caller creates the child's
-// output pipes in the shared table; the forker thread copies their write
-// ends with pidfd_getfd through a pidfd of the process, which names the
-// main thread's table (a forker thread is never the main thread), forks,
-// and closes its copies. The caller then opens the child's pidfd with
-// pidfd_open (the child cannot have been reaped yet, so the pid is still
-// the child's). One hand-over to the thread and one back per child.
+// How descriptors cross between the tables: a forker thread creates the
+// child's output pipes in its own table, forks, and sends the read ends
+// over a socket pair (SCM_RIGHTS) that is open in both tables, then closes
+// its copies; the caller receives them into the shared table and opens the
+// child's pidfd with pidfd_open (the child cannot have been reaped yet, so
+// the pid is still the child's). One hand-over to the thread and one back
+// per child. (pidfd_getfd would save the socket, but systemd's
+// @system-service filter, which the unit uses, denies it.)
 //
 // A forker goroutine stays locked to its thread for its whole life and
 // never unlocks it: the thread must not run other goroutines with a
@@ -46,28 +47,31 @@ type Forker struct {
 }
 
 type forkThread struct {
-	tid  int
-	done chan struct{} // closed when it serves no more
+	tid   int
+	sock  int           // the shared table's end of the socket pair
+	peer  int           // the thread's end (a number in its table)
+	taken chan struct{} // cap 1: the caller received the last job's read ends
+	done  chan struct{} // closed when it serves no more
 }
 
-// forkJob is one child to fork; the thread fills in pid or err and sends
+// forkJob is one child to fork; the thread fills in the result and sends
 // on reply.
 type forkJob struct {
-	path       string
-	argv       []string
-	env        []string
-	dir        string
-	wOut, wErr int // write ends in the shared table, -1: /dev/null
+	path  string
+	argv  []string
+	env   []string
+	dir   string
+	pipes bool // stdout and stderr to pipes (else /dev/null)
 
-	pid   int
-	err   error
-	reply chan struct{}
+	pid    int
+	err    error
+	thread *forkThread // that forked it (and sent the read ends)
+	reply  chan struct{}
 }
 
 // NewForker starts n forker threads sharing one queue of children to
-// fork. It fails where the kernel lacks what it needs (unshare,
-// pidfd_open, pidfd_getfd, or a seccomp filter denies them); callers then
-// fork as before, from any thread.
+// fork. It fails where the kernel lacks what it needs; callers then fork
+// as before, from any thread.
 func NewForker(n int) (*Forker, error) {
 	// The runtime's own descriptors (its epoll set and eventfd) must exist
 	// before a table is copied, so that they keep their numbers in both
@@ -76,19 +80,20 @@ func NewForker(n int) (*Forker, error) {
 		r.Close()
 		w.Close()
 	}
-	// Each thread proves, before it serves, that it can copy a descriptor
-	// of the shared table: this one.
-	probe, err := unix.Open(os.DevNull, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, fmt.Errorf("forker: %w", err)
-	}
-	defer unix.Close(probe)
 	f := &Forker{jobs: make(chan *forkJob)}
 	for range max(n, 1) {
-		t := &forkThread{done: make(chan struct{})}
+		sp, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("forker: socketpair: %w", err)
+		}
+		t := &forkThread{sock: sp[0], peer: sp[1], taken: make(chan struct{}, 1), done: make(chan struct{})}
 		ready := make(chan error, 1)
-		go t.run(f.jobs, probe, ready)
-		if err := <-ready; err != nil {
+		go t.run(f.jobs, ready)
+		err = <-ready
+		unix.Close(sp[1]) // the thread has its own copy now (or failed)
+		if err != nil {
+			unix.Close(sp[0])
 			<-t.done
 			f.Close()
 			return nil, err
@@ -108,6 +113,7 @@ func (f *Forker) Close() error {
 	close(f.jobs)
 	for _, t := range f.threads {
 		<-t.done
+		unix.Close(t.sock)
 	}
 	f.jobs = nil
 	return nil
@@ -115,7 +121,7 @@ func (f *Forker) Close() error {
 
 // run is a forker thread. It returns only when jobs is closed, and the
 // thread then ends with it (it is still locked).
-func (t *forkThread) run(jobs <-chan *forkJob, probe int, ready chan<- error) {
+func (t *forkThread) run(jobs <-chan *forkJob, ready chan<- error) {
 	runtime.LockOSThread()
 	if unix.Gettid() == unix.Getpid() {
 		// This is the main thread: its table is the one /proc/<pid>/fd
@@ -126,17 +132,17 @@ func (t *forkThread) run(jobs <-chan *forkJob, probe int, ready chan<- error) {
 		go func() {
 			runtime.LockOSThread()
 			close(moved)
-			t.serve(jobs, probe, ready)
+			t.serve(jobs, ready)
 		}()
 		<-moved
 		runtime.UnlockOSThread()
 		return
 	}
-	t.serve(jobs, probe, ready)
+	t.serve(jobs, ready)
 }
 
 // serve runs on a locked thread other than the main one.
-func (t *forkThread) serve(jobs <-chan *forkJob, probe int, ready chan<- error) {
+func (t *forkThread) serve(jobs <-chan *forkJob, ready chan<- error) {
 	defer func() {
 		close(t.done)
 		if !threadMayEnd() {
@@ -150,13 +156,8 @@ func (t *forkThread) serve(jobs <-chan *forkJob, probe int, ready chan<- error) 
 		return
 	}
 	t.tid = unix.Gettid()
-	if err := closeInherited(); err != nil {
+	if err := closeInherited(t.peer); err != nil {
 		ready <- fmt.Errorf("forker thread: %w", err)
-		return
-	}
-	shared, err := unix.PidfdOpen(unix.Getpid(), 0)
-	if err != nil {
-		ready <- fmt.Errorf("forker thread: pidfd_open: %w", err)
 		return
 	}
 	devnull, err := unix.Open(os.DevNull, unix.O_RDWR|unix.O_CLOEXEC, 0)
@@ -164,43 +165,50 @@ func (t *forkThread) serve(jobs <-chan *forkJob, probe int, ready chan<- error) 
 		ready <- fmt.Errorf("forker thread: %w", err)
 		return
 	}
-	cp, err := unix.PidfdGetfd(shared, probe, 0)
-	if err != nil {
-		ready <- fmt.Errorf("forker thread: pidfd_getfd: %w", err)
-		return
-	}
-	unix.Close(cp)
 	ready <- nil
 	for j := range jobs {
-		j.err = t.fork(j, shared, devnull)
+		j.thread = t
+		j.err = t.fork(j, devnull)
 		j.reply <- struct{}{}
+		if j.err == nil && j.pipes {
+			// The next job's read ends must not overtake these in the socket.
+			<-t.taken
+		}
 	}
 }
 
 // fork runs on a forker thread.
-func (t *forkThread) fork(j *forkJob, shared, devnull int) error {
+func (t *forkThread) fork(j *forkJob, devnull int) error {
 	files := []uintptr{uintptr(devnull), uintptr(devnull), uintptr(devnull)}
-	var own []int
-	defer func() {
-		for _, fd := range own {
-			unix.Close(fd)
+	var out, errp [2]int
+	if j.pipes {
+		if err := unix.Pipe2(out[:], unix.O_CLOEXEC); err != nil {
+			return fmt.Errorf("stdout pipe: %w", err)
 		}
-	}()
-	for i, w := range []int{j.wOut, j.wErr} {
-		if w < 0 {
-			continue
+		if err := unix.Pipe2(errp[:], unix.O_CLOEXEC); err != nil {
+			unix.Close(out[0])
+			unix.Close(out[1])
+			return fmt.Errorf("stderr pipe: %w", err)
 		}
-		fd, err := unix.PidfdGetfd(shared, w, 0)
-		if err != nil {
-			return fmt.Errorf("pidfd_getfd: %w", err)
-		}
-		own = append(own, fd)
-		files[i+1] = uintptr(fd)
+		defer func() {
+			for _, fd := range []int{out[0], out[1], errp[0], errp[1]} {
+				unix.Close(fd) // in flight in the socket, the read ends stay open
+			}
+		}()
+		files[1], files[2] = uintptr(out[1]), uintptr(errp[1])
 	}
 	pid, err := syscall.ForkExec(j.path, j.argv, &syscall.ProcAttr{Dir: j.dir, Env: j.env, Files: files,
 		Sys: &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}})
 	if err != nil {
 		return &os.PathError{Op: "fork/exec", Path: j.path, Err: err}
+	}
+	if j.pipes {
+		if err := unix.Sendmsg(t.peer, []byte{0}, unix.UnixRights(out[0], errp[0]), nil, 0); err != nil {
+			_ = unix.Kill(-pid, unix.SIGKILL)
+			var ws syscall.WaitStatus
+			_, _ = syscall.Wait4(pid, &ws, 0, nil)
+			return fmt.Errorf("hand over the output pipes: %w", err)
+		}
 	}
 	j.pid = pid
 	return nil
@@ -235,11 +243,11 @@ func threadMayEnd() bool {
 }
 
 // closeInherited closes, on the calling thread after its unshare, every
-// descriptor copied from the shared table except 0-2 and the runtime's
+// descriptor copied from the shared table except 0-2, keep and the runtime's
 // epoll set and eventfd (which the runtime uses by number from any thread).
 // A copy left open here would keep a file, a socket or a pipe's write end
 // open after the rest of the supervisor closed it.
-func closeInherited() error {
+func closeInherited(keep int) error {
 	dir, err := unix.Open("/proc/thread-self/fd", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("list descriptors: %w", err)
@@ -258,7 +266,7 @@ func closeInherited() error {
 		var names []string
 		_, _, names = unix.ParseDirent(buf[:n], -1, names)
 		for _, name := range names {
-			if fd, err := strconv.Atoi(name); err == nil && fd > 2 && fd != dir {
+			if fd, err := strconv.Atoi(name); err == nil && fd > 2 && fd != dir && fd != keep {
 				fds = append(fds, fd)
 			}
 		}
@@ -279,28 +287,77 @@ func closeInherited() error {
 	return nil
 }
 
-// spawn forks and execs path on a forker thread, its stdout and stderr to
-// wOut and wErr (-1: /dev/null), and returns its pid and pidfd. Once a
-// thread took the job the child is started whatever ctx does.
-func (f *Forker) spawn(ctx context.Context, j *forkJob) (pid, pidfd int, err error) {
+// spawned is a child started through a Forker, its descriptors in the
+// shared table.
+type spawned struct {
+	pid, pidfd int
+	rOut, rErr int // -1 without pipes
+}
+
+// spawn forks and execs on a forker thread. Once a thread took the job the
+// child is started whatever ctx does.
+func (f *Forker) spawn(ctx context.Context, j *forkJob) (spawned, error) {
 	j.reply = make(chan struct{})
 	select {
 	case f.jobs <- j:
 	case <-ctx.Done():
-		return 0, -1, ctx.Err()
+		return spawned{}, ctx.Err()
 	}
 	<-j.reply
 	if j.err != nil {
-		return 0, -1, j.err
+		return spawned{}, j.err
 	}
-	if pidfd, err = unix.PidfdOpen(j.pid, 0); err != nil {
+	s := spawned{pid: j.pid, pidfd: -1, rOut: -1, rErr: -1}
+	var err error
+	if j.pipes {
+		s.rOut, s.rErr, err = recvPipes(j.thread.sock)
+		j.thread.taken <- struct{}{}
+	}
+	if err == nil {
+		if s.pidfd, err = unix.PidfdOpen(j.pid, 0); err != nil {
+			err = fmt.Errorf("pidfd_open %d: %w", j.pid, err)
+		}
+	}
+	if err != nil {
 		// Started but not watchable: end it rather than lose track of it.
+		for _, fd := range []int{s.rOut, s.rErr} {
+			if fd >= 0 {
+				unix.Close(fd)
+			}
+		}
 		_ = unix.Kill(-j.pid, unix.SIGKILL)
 		var ws syscall.WaitStatus
 		_, _ = syscall.Wait4(j.pid, &ws, 0, nil)
-		return 0, -1, fmt.Errorf("pidfd_open %d: %w", j.pid, err)
+		return spawned{}, err
 	}
-	return j.pid, pidfd, nil
+	return s, nil
+}
+
+// recvPipes receives the two read ends a forker thread sent.
+func recvPipes(sock int) (rOut, rErr int, err error) {
+	oob := make([]byte, unix.CmsgSpace(2*4))
+	var b [1]byte
+	for {
+		_, oobn, _, _, err := unix.Recvmsg(sock, b[:], oob, unix.MSG_CMSG_CLOEXEC)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return -1, -1, fmt.Errorf("receive the output pipes: %w", err)
+		}
+		msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+		if err != nil || len(msgs) != 1 {
+			return -1, -1, fmt.Errorf("receive the output pipes: bad control message (%v)", err)
+		}
+		fds, err := unix.ParseUnixRights(&msgs[0])
+		if err != nil || len(fds) != 2 {
+			for _, fd := range fds {
+				unix.Close(fd)
+			}
+			return -1, -1, fmt.Errorf("receive the output pipes: %d descriptors (%v)", len(fds), err)
+		}
+		return fds[0], fds[1], nil
+	}
 }
 
 // startForked is Start's fork through spec.Forker. It behaves as
@@ -317,44 +374,24 @@ func startForked(ctx context.Context, spec Spec) (*Process, *os.File, *os.File, 
 		env = os.Environ()
 	}
 	j := &forkJob{path: path, argv: append([]string{spec.Path}, spec.Args...), env: dedupEnv(env), dir: spec.Dir,
-		wOut: -1, wErr: -1}
-	var out, errp [2]int
-	if spec.Output != nil {
-		if err := unix.Pipe2(out[:], unix.O_CLOEXEC); err != nil {
-			return nil, nil, nil, fmt.Errorf("start %s: stdout pipe: %w", spec.Path, err)
-		}
-		if err := unix.Pipe2(errp[:], unix.O_CLOEXEC); err != nil {
-			unix.Close(out[0])
-			unix.Close(out[1])
-			return nil, nil, nil, fmt.Errorf("start %s: stderr pipe: %w", spec.Path, err)
-		}
-		j.wOut, j.wErr = out[1], errp[1]
-	}
+		pipes: spec.Output != nil}
 	if spec.Reaper != nil {
 		spec.Reaper.startBegin()
 	}
-	pid, pidfd, err := spec.Forker.spawn(ctx, j)
+	s, err := spec.Forker.spawn(ctx, j)
 	if err == nil && spec.Reaper != nil {
-		spec.Reaper.add(pid)
+		spec.Reaper.add(s.pid)
 	}
 	if spec.Reaper != nil {
 		spec.Reaper.startEnd()
 	}
-	if spec.Output != nil {
-		unix.Close(out[1]) // the child has its copies
-		unix.Close(errp[1])
-	}
 	if err != nil {
-		if spec.Output != nil {
-			unix.Close(out[0])
-			unix.Close(errp[0])
-		}
 		return nil, nil, nil, fmt.Errorf("start %s: %w", spec.Path, err)
 	}
-	p := &Process{spec: spec, pid: pid, pidfd: pidfd, released: true, done: make(chan struct{})}
+	p := &Process{spec: spec, pid: s.pid, pidfd: s.pidfd, released: true, done: make(chan struct{})}
 	var rOut, rErr *os.File
-	if spec.Output != nil {
-		rOut, rErr = os.NewFile(uintptr(out[0]), "|0"), os.NewFile(uintptr(errp[0]), "|0")
+	if s.rOut >= 0 {
+		rOut, rErr = os.NewFile(uintptr(s.rOut), "|0"), os.NewFile(uintptr(s.rErr), "|0")
 	}
 	return p, rOut, rErr, nil
 }
