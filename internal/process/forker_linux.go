@@ -2,12 +2,14 @@ package process
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -43,6 +45,8 @@ import (
 // of it is alive, else it leaves it parked.
 type Forker struct {
 	jobs    chan *forkJob
+	closed  chan struct{} // closed by Close: threads and callers give up
+	once    sync.Once
 	threads []*forkThread
 }
 
@@ -57,11 +61,12 @@ type forkThread struct {
 // forkJob is one child to fork; the thread fills in the result and sends
 // on reply.
 type forkJob struct {
-	path  string
-	argv  []string
-	env   []string
-	dir   string
-	pipes bool // stdout and stderr to pipes (else /dev/null)
+	path   string
+	argv   []string
+	env    []string
+	dir    string
+	pipes  bool    // stdout and stderr to pipes (else /dev/null)
+	reaper *Reaper // told about the child before it can be mistaken for an orphan
 
 	pid    int
 	err    error
@@ -80,7 +85,7 @@ func NewForker(n int) (*Forker, error) {
 		r.Close()
 		w.Close()
 	}
-	f := &Forker{jobs: make(chan *forkJob)}
+	f := &Forker{jobs: make(chan *forkJob), closed: make(chan struct{})}
 	for range max(n, 1) {
 		sp, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 		if err != nil {
@@ -89,7 +94,7 @@ func NewForker(n int) (*Forker, error) {
 		}
 		t := &forkThread{sock: sp[0], peer: sp[1], taken: make(chan struct{}, 1), done: make(chan struct{})}
 		ready := make(chan error, 1)
-		go t.run(f.jobs, ready)
+		go t.run(f.jobs, f.closed, ready)
 		err = <-ready
 		unix.Close(sp[1]) // the thread has its own copy now (or failed)
 		if err != nil {
@@ -105,23 +110,25 @@ func NewForker(n int) (*Forker, error) {
 
 func (f *Forker) usable() bool { return f != nil }
 
-// Close ends the forker threads; see Forker about their children.
+// Close ends the forker threads; see Forker about their children. A
+// start that comes later fails.
 func (f *Forker) Close() error {
-	if f == nil || f.jobs == nil {
+	if f == nil {
 		return nil
 	}
-	close(f.jobs)
-	for _, t := range f.threads {
-		<-t.done
-		unix.Close(t.sock)
-	}
-	f.jobs = nil
+	f.once.Do(func() {
+		close(f.closed)
+		for _, t := range f.threads {
+			<-t.done
+			unix.Close(t.sock)
+		}
+	})
 	return nil
 }
 
 // run is a forker thread. It returns only when jobs is closed, and the
 // thread then ends with it (it is still locked).
-func (t *forkThread) run(jobs <-chan *forkJob, ready chan<- error) {
+func (t *forkThread) run(jobs <-chan *forkJob, closed <-chan struct{}, ready chan<- error) {
 	runtime.LockOSThread()
 	if unix.Gettid() == unix.Getpid() {
 		// This is the main thread: its table is the one /proc/<pid>/fd
@@ -132,17 +139,17 @@ func (t *forkThread) run(jobs <-chan *forkJob, ready chan<- error) {
 		go func() {
 			runtime.LockOSThread()
 			close(moved)
-			t.serve(jobs, ready)
+			t.serve(jobs, closed, ready)
 		}()
 		<-moved
 		runtime.UnlockOSThread()
 		return
 	}
-	t.serve(jobs, ready)
+	t.serve(jobs, closed, ready)
 }
 
 // serve runs on a locked thread other than the main one.
-func (t *forkThread) serve(jobs <-chan *forkJob, ready chan<- error) {
+func (t *forkThread) serve(jobs <-chan *forkJob, closed <-chan struct{}, ready chan<- error) {
 	defer func() {
 		close(t.done)
 		if !threadMayEnd() {
@@ -166,7 +173,13 @@ func (t *forkThread) serve(jobs <-chan *forkJob, ready chan<- error) {
 		return
 	}
 	ready <- nil
-	for j := range jobs {
+	for {
+		var j *forkJob
+		select {
+		case j = <-jobs:
+		case <-closed:
+			return
+		}
 		j.thread = t
 		j.err = t.fork(j, devnull)
 		j.reply <- struct{}{}
@@ -197,16 +210,23 @@ func (t *forkThread) fork(j *forkJob, devnull int) error {
 		}()
 		files[1], files[2] = uintptr(out[1]), uintptr(errp[1])
 	}
+	if j.reaper != nil {
+		j.reaper.startBegin()
+	}
 	pid, err := syscall.ForkExec(j.path, j.argv, &syscall.ProcAttr{Dir: j.dir, Env: j.env, Files: files,
 		Sys: &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}})
+	if err == nil && j.reaper != nil {
+		j.reaper.add(pid)
+	}
+	if j.reaper != nil {
+		j.reaper.startEnd()
+	}
 	if err != nil {
 		return &os.PathError{Op: "fork/exec", Path: j.path, Err: err}
 	}
 	if j.pipes {
 		if err := unix.Sendmsg(t.peer, []byte{0}, unix.UnixRights(out[0], errp[0]), nil, 0); err != nil {
-			_ = unix.Kill(-pid, unix.SIGKILL)
-			var ws syscall.WaitStatus
-			_, _ = syscall.Wait4(pid, &ws, 0, nil)
+			endChild(pid, j.reaper)
 			return fmt.Errorf("hand over the output pipes: %w", err)
 		}
 	}
@@ -302,6 +322,8 @@ func (f *Forker) spawn(ctx context.Context, j *forkJob) (spawned, error) {
 	case f.jobs <- j:
 	case <-ctx.Done():
 		return spawned{}, ctx.Err()
+	case <-f.closed:
+		return spawned{}, errors.New("forker closed")
 	}
 	<-j.reply
 	if j.err != nil {
@@ -325,12 +347,20 @@ func (f *Forker) spawn(ctx context.Context, j *forkJob) (spawned, error) {
 				unix.Close(fd)
 			}
 		}
-		_ = unix.Kill(-j.pid, unix.SIGKILL)
-		var ws syscall.WaitStatus
-		_, _ = syscall.Wait4(j.pid, &ws, 0, nil)
+		endChild(j.pid, j.reaper)
 		return spawned{}, err
 	}
 	return s, nil
+}
+
+// endChild kills and reaps a child that started but cannot be supervised.
+func endChild(pid int, r *Reaper) {
+	_ = unix.Kill(-pid, unix.SIGKILL)
+	var ws syscall.WaitStatus
+	_, _ = syscall.Wait4(pid, &ws, 0, nil)
+	if r != nil {
+		r.remove(pid)
+	}
 }
 
 // recvPipes receives the two read ends a forker thread sent.
@@ -374,17 +404,8 @@ func startForked(ctx context.Context, spec Spec) (*Process, *os.File, *os.File, 
 		env = os.Environ()
 	}
 	j := &forkJob{path: path, argv: append([]string{spec.Path}, spec.Args...), env: dedupEnv(env), dir: spec.Dir,
-		pipes: spec.Output != nil}
-	if spec.Reaper != nil {
-		spec.Reaper.startBegin()
-	}
+		pipes: spec.Output != nil, reaper: spec.Reaper}
 	s, err := spec.Forker.spawn(ctx, j)
-	if err == nil && spec.Reaper != nil {
-		spec.Reaper.add(s.pid)
-	}
-	if spec.Reaper != nil {
-		spec.Reaper.startEnd()
-	}
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("start %s: %w", spec.Path, err)
 	}

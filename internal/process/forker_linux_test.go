@@ -190,6 +190,10 @@ func TestForkerCloseSparesChildren(t *testing.T) {
 	}
 	defer func() { p.Kill(); p.Exit() }()
 	f.Close()
+	if q, err := Start(context.Background(), Spec{Path: sh, Args: []string{"-c", "exit 0"}, Forker: f}); err == nil {
+		q.Exit()
+		t.Fatal("a start through a closed forker succeeded")
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	if ex, err := p.Wait(ctx); err == nil {
