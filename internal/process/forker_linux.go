@@ -126,15 +126,15 @@ func (f *Forker) Close() error {
 	return nil
 }
 
-// run is a forker thread. It returns only when jobs is closed, and the
-// thread then ends with it (it is still locked).
+// run is a forker thread. It returns only when the Forker closes, and the
+// thread then ends with it (it is still locked) unless it has a live child.
 func (t *forkThread) run(jobs <-chan *forkJob, closed <-chan struct{}, ready chan<- error) {
 	runtime.LockOSThread()
 	if unix.Gettid() == unix.Getpid() {
 		// This is the main thread: its table is the one /proc/<pid>/fd
-		// shows, and the one the threads copy from through the process's
-		// pidfd. Leave it shared. While it stays locked here the new
-		// goroutine cannot run on it.
+		// shows, which operators and tools read as the supervisor's.
+		// Leave it shared. While it stays locked here the new goroutine
+		// cannot run on it.
 		moved := make(chan struct{})
 		go func() {
 			runtime.LockOSThread()
