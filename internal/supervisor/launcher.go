@@ -149,10 +149,7 @@ func (l *launcher) forker(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case r := <-l.forks:
-			p, err := process.Start(ctx, r.spec)
-			if err == nil {
-				l.record(r.id, p.PID())
-			}
+			p, err := l.startRecorded(ctx, r.id, r.spec)
 			r.reply <- forkResult{p, err}
 		}
 	}
@@ -165,11 +162,7 @@ func (l *launcher) start(ctx context.Context, id string, spec process.Spec) (*pr
 	if l.threads != nil {
 		// The fork itself runs on a forker thread (and its deep stack).
 		spec.Forker = l.threads
-		p, err := process.Start(ctx, spec)
-		if err == nil {
-			l.record(id, p.PID())
-		}
-		return p, err
+		return l.startRecorded(ctx, id, spec)
 	}
 	r := forkReq{id: id, spec: spec, reply: make(chan forkResult, 1)}
 	select {
@@ -179,6 +172,15 @@ func (l *launcher) start(ctx context.Context, id string, spec process.Spec) (*pr
 	}
 	res := <-r.reply
 	return res.p, res.err
+}
+
+// startRecorded starts the child and records it.
+func (l *launcher) startRecorded(ctx context.Context, id string, spec process.Spec) (*process.Process, error) {
+	p, err := process.Start(ctx, spec)
+	if err == nil {
+		l.record(id, p.PID())
+	}
+	return p, err
 }
 
 // record tells the guardian and children.json about a child that started.
