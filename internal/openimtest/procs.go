@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Proc is a running process of a deployment, as /proc shows it: the black-box
@@ -18,12 +19,22 @@ type Proc struct {
 	// Start is the start time in clock ticks after boot (/proc/PID/stat
 	// field 22): with PID it tells a restarted process from the old one.
 	Start uint64
+	PPID  int // parent (field 4)
+	PGID  int // process group (field 5)
+	// CPU is the user and system time used so far (fields 14 and 15, in
+	// USER_HZ ticks, which Linux fixes at 100 per second for user space).
+	CPU time.Duration
 }
 
 // Procs lists the processes whose command line passes this deployment's
 // config dir (`-c ConfigDir`): its OpenIM services and pre-start tools. It
 // reads /proc (Linux only).
 func (d *Deployment) Procs() ([]Proc, error) {
+	return ProcsWhere(func(p Proc) bool { return hasFlag(p.Args, "-c", d.ConfigDir) })
+}
+
+// ProcsWhere lists the running processes for which keep is true.
+func ProcsWhere(keep func(Proc) bool) ([]Proc, error) {
 	ents, err := os.ReadDir("/proc")
 	if err != nil {
 		return nil, fmt.Errorf("list processes: %w", err)
@@ -35,7 +46,7 @@ func (d *Deployment) Procs() ([]Proc, error) {
 			continue
 		}
 		p, ok := readProc(pid)
-		if !ok || !hasFlag(p.Args, "-c", d.ConfigDir) {
+		if !ok || !keep(p) {
 			continue
 		}
 		ps = append(ps, p)
@@ -80,7 +91,12 @@ func readProc(pid int) (Proc, bool) {
 		return Proc{}, false
 	}
 	start, _ := strconv.ParseUint(f[19], 10, 64)
-	p := Proc{PID: pid, Name: filepath.Base(args[0]), Index: -1, Args: args, Start: start}
+	ppid, _ := strconv.Atoi(f[1])
+	pgid, _ := strconv.Atoi(f[2])
+	utime, _ := strconv.ParseUint(f[11], 10, 64)
+	stime, _ := strconv.ParseUint(f[12], 10, 64)
+	p := Proc{PID: pid, Name: filepath.Base(args[0]), Index: -1, Args: args, Start: start,
+		PPID: ppid, PGID: pgid, CPU: time.Duration(utime+stime) * (time.Second / 100)}
 	for j := 0; j+1 < len(args); j++ {
 		if args[j] == "-i" {
 			if n, err := strconv.Atoi(args[j+1]); err == nil {
@@ -89,6 +105,23 @@ func readProc(pid int) (Proc, bool) {
 		}
 	}
 	return p, true
+}
+
+// Sockets counts the sockets the process holds open (its /proc/PID/fd
+// entries that link to "socket:[...]").
+func (p Proc) Sockets() (int, error) {
+	dir := filepath.Join("/proc", strconv.Itoa(p.PID), "fd")
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, fmt.Errorf("sockets of pid %d: %w", p.PID, err)
+	}
+	n := 0
+	for _, e := range ents {
+		if l, err := os.Readlink(filepath.Join(dir, e.Name())); err == nil && strings.HasPrefix(l, "socket:") {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // hasFlag reports whether args hold flag followed by value.

@@ -171,6 +171,38 @@ func startSupervisor(b *testing.B, env openimtest.Env, bin string, late string) 
 	if late != "" {
 		b.ReportMetric(time.Since(tUp).Seconds(), "s-after-component")
 	}
+	pid := sup.Cmd.Process.Pid
+	reportWork(b, d, func(p openimtest.Proc) bool { return p.PPID == pid })
+}
+
+// reportWork reports what the OpenIM services that belong to this start
+// (ours says which) have done by the time the set is usable: how many run
+// ("instances"), the CPU time they have used ("cpu-s-openim", user and
+// system, from /proc) and the sockets they hold ("sockets"). OpenIM 3.8.3's
+// etcd discovery (openimsdk/tools discovery/etcd) dials every registered
+// endpoint again on each change under its root and never closes the old
+// connections, so these grow with the number of services that are already
+// running when the others register; the start is bound by that CPU.
+func reportWork(b *testing.B, d *openimtest.Deployment, ours func(openimtest.Proc) bool) {
+	service := map[string]bool{}
+	for _, s := range d.Services {
+		service[s] = true
+	}
+	ps, err := openimtest.ProcsWhere(func(p openimtest.Proc) bool { return service[p.Name] && ours(p) })
+	if err != nil {
+		b.Fatal(err)
+	}
+	var cpu time.Duration
+	socks := 0
+	for _, p := range ps {
+		cpu += p.CPU
+		if n, err := p.Sockets(); err == nil {
+			socks += n
+		}
+	}
+	b.ReportMetric(float64(len(ps)), "instances")
+	b.ReportMetric(cpu.Seconds(), "cpu-s-openim")
+	b.ReportMetric(float64(socks), "sockets")
 }
 
 // startMage runs OpenIM's own `mage start` on a fresh deployment and
@@ -221,6 +253,7 @@ func startMage(b *testing.B, env openimtest.Env, mage string, late string) {
 	if late != "" {
 		b.ReportMetric(time.Since(tUp).Seconds(), "s-after-component")
 	}
+	reportWork(b, d, func(p openimtest.Proc) bool { return p.PGID == pgid })
 	select {
 	case t := <-returned:
 		b.ReportMetric(t.Sub(t0).Seconds(), "s-mage-returned")
