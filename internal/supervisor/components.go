@@ -2,7 +2,6 @@ package supervisor
 
 import (
 	"context"
-	"net"
 	"time"
 )
 
@@ -33,7 +32,6 @@ const (
 func cameUp(ctx context.Context, cs []Component) <-chan struct{} {
 	ch := make(chan struct{})
 	go func() {
-		var d net.Dialer
 		sawDown := false
 		t := time.NewTimer(0)
 		defer t.Stop()
@@ -46,13 +44,12 @@ func cameUp(ctx context.Context, cs []Component) <-chan struct{} {
 			down := false
 			for _, c := range cs {
 				dctx, cancel := context.WithTimeout(ctx, time.Second)
-				conn, err := d.DialContext(dctx, "tcp", c.Addr)
+				err := checkTCP(dctx, c.Addr) // the readiness check's dial
 				cancel()
 				if err != nil {
 					down = true
 					break
 				}
-				conn.Close()
 			}
 			switch {
 			case down:
