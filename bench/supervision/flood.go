@@ -31,6 +31,7 @@ type floodResult struct {
 	peer       string
 	drained    time.Duration
 	lines      int64 // flood lines found in the log files
+	written    int64 // bytes in the log files (with each logger's own timestamps)
 	want       int64
 	lat        []time.Duration
 	duringKill int // kills issued while the flood was still being drained
@@ -243,6 +244,9 @@ func measureFlood(ctx context.Context, ev *procEvents, p flooder, dir, flood str
 	for i := 0; i < 4; i++ {
 		for _, f := range p.logFiles(dir, i) {
 			r.lines += countLines(f)
+			if st, err := os.Stat(f); err == nil {
+				r.written += st.Size()
+			}
 		}
 	}
 	stopCtx, cancel := context.WithTimeout(ctx, time.Minute)
@@ -313,20 +317,53 @@ func countLines(path string) int64 {
 	}
 }
 
-func renderFlood(rs []floodResult, n int64) string {
+// renderFlood renders one row per peer from its runs: each run's drain time
+// and the MiB/s of the median run; lines lost, kills during the flood and
+// the restart latencies (median, max) over all runs; and the bytes each
+// logger wrote per line (the line is 100 bytes; ours, svlogd and s6-log add
+// a timestamp, supervisord writes the bytes as they came).
+func renderFlood(peers [][]floodResult, n int64) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "\nLog flood: 4 children x %d MiB of 100-byte lines to the log files, while a 5th is SIGKILLed 5 times (1.1 s apart)\n\n", n>>20)
-	b.WriteString("| supervisor | drained in (s) | MiB/s to the files | lines lost | restart median (ms) | restart max (ms) | kills during the flood |\n|---|---|---|---|---|---|---|\n")
-	for _, r := range rs {
-		if r.err != nil {
-			fmt.Fprintf(&b, "| %s | error: %v | | | | | |\n", r.peer, r.err)
+	runs := 0
+	if len(peers) > 0 {
+		runs = len(peers[0])
+	}
+	fmt.Fprintf(&b, "\nLog flood: 4 children x %d MiB of 100-byte lines to the log files, while a 5th is SIGKILLed 5 times (1.1 s apart); %d runs per supervisor, interleaved\n\n", n>>20, runs)
+	b.WriteString("| supervisor | drained in (s), each run | MiB/s to the files (median run) | bytes written per line | lines lost | restart median (ms) | restart max (ms) | kills during the flood |\n|---|---|---|---|---|---|---|---|\n")
+	for _, rs := range peers {
+		var failed error
+		var each []string
+		var drained []time.Duration
+		var lat []time.Duration
+		var lost, want int64
+		during, kills := 0, 0
+		var written, lines int64
+		for _, r := range rs {
+			if r.err != nil {
+				failed = r.err
+				break
+			}
+			each = append(each, fmt.Sprintf("%.2f", r.drained.Seconds()))
+			drained = append(drained, r.drained)
+			lat = append(lat, r.lat...)
+			lost, want = lost+r.want-r.lines, want+r.want
+			during, kills = during+r.duringKill, kills+len(r.lat)
+			written, lines = written+r.written, lines+r.lines
+		}
+		if failed != nil || len(drained) == 0 || len(lat) == 0 {
+			fmt.Fprintf(&b, "| %s | error: %v | | | | | | |\n", rs[0].peer, failed)
 			continue
 		}
-		lat := slices.Clone(r.lat)
+		slices.Sort(drained)
 		slices.Sort(lat)
-		mibs := float64(4*n) / (1 << 20) / r.drained.Seconds()
-		fmt.Fprintf(&b, "| %s | %.2f | %s | %d of %d | %s | %s | %d of %d |\n", r.peer, r.drained.Seconds(), num(mibs),
-			r.want-r.lines, r.want, num(ms(lat[len(lat)/2])), num(ms(lat[len(lat)-1])), r.duringKill, len(lat))
+		med := drained[(len(drained)-1)/2]
+		mibs := float64(4*n) / (1 << 20) / med.Seconds()
+		perLine := "-"
+		if lines > 0 {
+			perLine = fmt.Sprintf("%.0f", float64(written)/float64(lines))
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %d of %d | %s | %s | %d of %d |\n", rs[0].peer, strings.Join(each, ", "), num(mibs),
+			perLine, lost, want, num(ms(lat[len(lat)/2])), num(ms(lat[len(lat)-1])), during, kills)
 	}
 	return b.String()
 }

@@ -64,6 +64,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	md := fs.String("markdown", "", "also write the table as markdown to this file")
 	floodChild := fs.String("flood", "", "flood child program (see flood.go); empty: no flood benchmark")
 	floodMiB := fs.Int64("flood-mib", 50, "MiB each of the 4 flooding children writes")
+	floodRuns := fs.Int("flood-runs", 3, "flood runs per peer, interleaved across the peers (the table gives each run and the median)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -147,23 +148,35 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		if err != nil {
 			return err
 		}
-		var frs []floodResult
-		for _, p := range peers {
-			f, ok := p.(flooder)
-			if !ok || p.name() == "openim-supervisor (1 program x N)" {
-				continue
+		runs := map[string][]floodResult{}
+		var order []string
+		for run := 1; run <= *floodRuns; run++ {
+			for _, p := range peers {
+				f, ok := p.(flooder)
+				if !ok || p.name() == "openim-supervisor (1 program x N)" {
+					continue
+				}
+				fmt.Fprintf(os.Stderr, "== flood %s, run %d of %d\n", p.name(), run, *floodRuns)
+				fdir := filepath.Join(dir, fmt.Sprintf("flood-%s-%d", strings.Fields(p.name())[0], run))
+				r := measureFlood(ctx, ev, f, fdir, floodAbs, *floodMiB<<20)
+				if r.err != nil {
+					fmt.Fprintf(os.Stderr, "   %v\n", r.err)
+				} else {
+					fmt.Fprintf(os.Stderr, "   drained %v lines %d/%d restarts %v\n", r.drained, r.lines, r.want, r.lat)
+					_ = os.RemoveAll(fdir) // 200 MiB or more of logs per run
+				}
+				if _, seen := runs[p.name()]; !seen {
+					order = append(order, p.name())
+				}
+				runs[p.name()] = append(runs[p.name()], r)
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
 			}
-			fmt.Fprintf(os.Stderr, "== flood %s\n", p.name())
-			r := measureFlood(ctx, ev, f, filepath.Join(dir, "flood-"+strings.Fields(p.name())[0]), floodAbs, *floodMiB<<20)
-			if r.err != nil {
-				fmt.Fprintf(os.Stderr, "   %v\n", r.err)
-			} else {
-				fmt.Fprintf(os.Stderr, "   drained %v lines %d/%d restarts %v\n", r.drained, r.lines, r.want, r.lat)
-			}
-			frs = append(frs, r)
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
+		}
+		var frs [][]floodResult
+		for _, name := range order {
+			frs = append(frs, runs[name])
 		}
 		table += renderFlood(frs, *floodMiB<<20)
 	}
