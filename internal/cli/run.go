@@ -92,7 +92,7 @@ func (r *runner) run(ctx context.Context) error {
 	r.cfg = cfg
 	// OpenIM's config dir first: local and quick (its version stamp, keys,
 	// ports); the data gate below may wait for the databases.
-	components, err := r.checkOpenIMConfig(cfg)
+	openim, err := r.checkOpenIMConfig(cfg)
 	if err != nil {
 		return err
 	}
@@ -130,7 +130,7 @@ func (r *runner) run(ctx context.Context) error {
 	defer closeSink()
 
 	mgr, err := supervisor.New(cfg, supervisor.Options{Logger: r.log, Output: sink, OnChange: notifier.Changed,
-		Components: components})
+		Components: openim.components, BeforeStart: openim.beforeStart})
 	if err != nil {
 		return withCode(ExitConfig, fmt.Errorf("supervisor: %w", err))
 	}

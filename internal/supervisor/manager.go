@@ -30,6 +30,10 @@ type Options struct {
 	// supervisor tries them too and starts the tool again as soon as they
 	// are up (see componentTool).
 	Components []Component
+	// BeforeStart, when set, runs once after the pre-start tools passed and
+	// before the first instance starts (Run). It cannot stop the start: it
+	// logs what went wrong itself.
+	BeforeStart func(ctx context.Context)
 }
 
 // ErrNotRunning is returned by the control methods when Run is not active.
@@ -47,6 +51,7 @@ type Manager struct {
 	d        *deps
 	gate     *readyGate
 	pre      *preStart
+	before   func(ctx context.Context) // Options.BeforeStart
 
 	opMu sync.Mutex // serialises the start phase, Start/Stop/Restart/Reload
 
@@ -70,6 +75,7 @@ func New(cfg *config.Config, opts Options) (*Manager, error) {
 		output:   opts.Output,
 		ring:     opts.Ring,
 		onChange: opts.OnChange,
+		before:   opts.BeforeStart,
 		changes:  make(chan struct{}, 1),
 		gate:     newReadyGate(),
 		cfg:      cfg,
@@ -226,6 +232,9 @@ func (m *Manager) Run(ctx context.Context) error {
 			return ctx.Err() // a stop during pre-start
 		}
 		return err
+	}
+	if m.before != nil {
+		m.before(ctx)
 	}
 	m.setPhase(PhaseStarting)
 	m.gate.arm()
