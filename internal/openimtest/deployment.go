@@ -36,6 +36,10 @@ type Options struct {
 	// EnvFile, when not empty, is written as the supervisor's env file
 	// (KEY=VALUE, mode 0600), e.g. IMENV_* overrides.
 	EnvFile map[string]string
+	// FreshKafkaGroups leaves the consumer groups without committed
+	// offsets, as on an installation's first start (see prepareKafka); the
+	// topics are created either way.
+	FreshKafkaGroups bool
 }
 
 // Deployment is one OpenIM 3.8.3 set of its own on the shared component
@@ -183,7 +187,7 @@ func newDeployment(dir string, env Env, o Options) (*Deployment, error) {
 		return nil, err
 	}
 	d.RedisDB = db
-	if err := d.prepareKafka(ctx); err != nil {
+	if err := d.prepareKafka(ctx, !o.FreshKafkaGroups); err != nil {
 		return nil, err
 	}
 	if err := d.writeOpenIMConfig(o); err != nil {

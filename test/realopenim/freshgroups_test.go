@@ -1,0 +1,97 @@
+package realopenim
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/openimsdk/protocol/sdkws"
+
+	"github.com/openim-supervisor/openim-supervisor/internal/openimtest"
+)
+
+// TestFreshGroupsKeepMessages: an installation's first start under the
+// shipped config, with OpenIM's consumer groups that have never committed an
+// offset. OpenIM's consumers start a partition without a commit at the
+// newest offset, and a partition that had no message has none. So messages
+// sent while openim-msgtransfer is away (restarted by the operator, or on a
+// real Kafka not yet joined: a new group's first join waits out
+// group.initial.rebalance.delay.ms) were skipped for good when it came back.
+// `run` commits the partitions' end offsets before any OpenIM process starts
+// (internal/openimkafka). Judged through OpenIM's API (pull by seq).
+// Without that step this test loses all 5 messages (checked by hand).
+func TestFreshGroupsKeepMessages(t *testing.T) {
+	env := openimtest.Require(t)
+	bin := openimtest.BuildSupervisor(t)
+	d := openimtest.New(t, env, openimtest.Options{FreshKafkaGroups: true})
+	cfg, err := d.WriteShippedConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.SupervisorConfig = cfg
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	sup := d.StartSupervisor(t, bin)
+	output := func() string { b, _ := os.ReadFile(sup.Output); return string(b) }
+	usable := make(chan error, 1)
+	go func() { usable <- d.WaitUsable(ctx) }()
+	select {
+	case err := <-usable:
+		if err != nil {
+			t.Fatalf("%v\nsupervisor output:\n%s", err, output())
+		}
+	case <-sup.Done():
+		t.Fatalf("the supervisor exited before OpenIM was usable: %v\n%s", sup.Err(), output())
+	}
+	if !strings.Contains(output(), "partitions without a committed offset now start at their end") {
+		t.Errorf("the supervisor did not log its Kafka step:\n%s", output())
+	}
+	t.Logf("supervisor: %s", grepLine(output(), "Kafka: "))
+	settled := waitKafkaSettled(ctx, t, d)
+	t.Logf("Kafka groups settled: %v", settled)
+
+	ctl := func(args ...string) {
+		t.Helper()
+		cmd := exec.CommandContext(ctx, bin, append([]string{"--config", d.SupervisorConfig}, args...)...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("openim-supervisor %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	c := d.Client()
+	ids := []string{"fresh_a", "fresh_b"}
+	if err := c.RegisterUsers(ctx, &sdkws.UserInfo{UserID: ids[0], Nickname: "A"}, &sdkws.UserInfo{UserID: ids[1], Nickname: "B"}); err != nil {
+		t.Fatal(err)
+	}
+	ctl("stop", "openim-msgtransfer")
+	var sent []openimtest.Sent
+	for i := range 5 {
+		text := fmt.Sprintf("while msgtransfer is away #%d", i)
+		r, err := c.SendText(ctx, ids[0], ids[1], text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sent = append(sent, openimtest.Sent{ConversationID: openimtest.SingleConversationID(ids[0], ids[1]),
+			SendID: ids[0], Text: text, ClientMsgID: r.ClientMsgID})
+	}
+	ctl("start", "openim-msgtransfer")
+	wctx, wcancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer wcancel()
+	if _, err := c.WaitMessages(wctx, ids[1], sent); err != nil {
+		t.Fatalf("messages sent while msgtransfer was away were not all stored: %v\n%s\nsupervisor output:\n%s",
+			err, stored(ctx, d, openimtest.SingleConversationID(ids[0], ids[1])), output())
+	}
+	t.Logf("all %d stored after msgtransfer came back", len(sent))
+}
+
+func grepLine(s, sub string) string {
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			return l
+		}
+	}
+	return ""
+}
