@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openim-supervisor/openim-supervisor/internal/testenv"
+
 	"github.com/openim-supervisor/openim-supervisor/internal/openimconf"
 )
 
@@ -27,13 +29,7 @@ import (
 // an S3 fake); an admin token is issued for the old secret and the API
 // registers and returns a user.
 func TestImport34ThenRealOpenIM383(t *testing.T) {
-	bin := os.Getenv("OPENIM_TEST_OPENIM_BIN")
-	if bin == "" {
-		if os.Getenv("OPENIM_TEST_STRICT") == "1" {
-			t.Fatal("OPENIM_TEST_OPENIM_BIN is not set: start scripts/test-services.sh (it builds the real OpenIM 3.8.3)")
-		}
-		t.Skip("the real OpenIM 3.8.3 is not built (scripts/test-services.sh start)")
-	}
+	bin := testenv.Var(t, "OPENIM_TEST_OPENIM_BIN") // scripts/test-services.sh builds the real OpenIM 3.8.3
 	host := func(env string) string {
 		v := os.Getenv(env)
 		if u, err := url.Parse(v); err == nil && u.Host != "" {

@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openim-supervisor/openim-supervisor/internal/testenv"
+
 	"github.com/openim-supervisor/openim-supervisor/internal/logs"
 	"github.com/openim-supervisor/openim-supervisor/internal/supervisor"
 )
@@ -482,8 +484,5 @@ func TestServerStopsWithOpenFollow(t *testing.T) {
 // OPENIM_TEST_STRICT=1 (CI), where every prerequisite must be there.
 func skipOrFail(t *testing.T, why string) {
 	t.Helper()
-	if os.Getenv("OPENIM_TEST_STRICT") == "1" {
-		t.Fatal("prerequisite missing (OPENIM_TEST_STRICT=1): " + why)
-	}
-	t.Skip(why)
+	testenv.Missing(t, why)
 }

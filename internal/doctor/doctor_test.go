@@ -21,6 +21,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openim-supervisor/openim-supervisor/internal/testenv"
+
 	"github.com/openim-supervisor/openim-supervisor/internal/buildinfo"
 	"github.com/openim-supervisor/openim-supervisor/internal/config"
 	"github.com/openim-supervisor/openim-supervisor/internal/control"
@@ -30,14 +32,7 @@ import (
 
 func needEnv(t *testing.T, name string) string {
 	t.Helper()
-	v := os.Getenv(name)
-	if v == "" {
-		if os.Getenv("OPENIM_TEST_STRICT") == "1" {
-			t.Fatalf("%s is not set (scripts/test-services.sh start writes it to .cache/test-env.sh)", name)
-		}
-		t.Skipf("%s is not set; run scripts/test-services.sh start and source .cache/test-env.sh", name)
-	}
-	return v
+	return testenv.Var(t, name)
 }
 
 // openimDir writes OpenIM yml files (name -> body) and loads them the way
@@ -252,13 +247,7 @@ func TestOpenFilesOfARunningInstance(t *testing.T) {
 
 func TestBinaryVersion(t *testing.T) {
 	t.Parallel()
-	bin := os.Getenv("OPENIM_TEST_OPENIM_BIN")
-	if bin == "" {
-		if os.Getenv("OPENIM_TEST_STRICT") == "1" {
-			t.Fatal("OPENIM_TEST_OPENIM_BIN is not set (test-services.sh builds the real OpenIM 3.8.3)")
-		}
-		t.Skip("no real OpenIM binaries (OPENIM_TEST_OPENIM_BIN)")
-	}
+	bin := testenv.Var(t, "OPENIM_TEST_OPENIM_BIN") // test-services.sh builds the real OpenIM 3.8.3
 	e := &Env{Info: buildinfo.Info{OpenIMVersion: "3.8.3"}, Config: supervisorCfg(t, bin, "openim-api", "openim-push")}
 	expect(t, only(t, versions{}, e), OK, "2 OpenIM binaries are 3.8.3")
 	e.Info.OpenIMVersion = "3.8.4"

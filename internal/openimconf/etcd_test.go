@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/openim-supervisor/openim-supervisor/internal/testenv"
 )
 
 // startEtcd runs the real etcd on a free loopback port.
@@ -16,10 +18,7 @@ func startEtcd(t *testing.T) string {
 	t.Helper()
 	bin, err := exec.LookPath("etcd")
 	if err != nil {
-		if os.Getenv("OPENIM_TEST_STRICT") == "1" {
-			t.Fatal("etcd not installed (apt-get install etcd-server)")
-		}
-		t.Skip("etcd not installed")
+		testenv.Missing(t, "etcd not installed (apt-get install etcd-server)")
 	}
 	port := func() int {
 		l, err := net.Listen("tcp", "127.0.0.1:0")

@@ -4,10 +4,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"os"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/openim-supervisor/openim-supervisor/internal/testenv"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -19,14 +20,7 @@ import (
 // (franz-go's kfake): skipped without it, failed under OPENIM_TEST_STRICT=1.
 func kafkaAddr(t *testing.T) string {
 	t.Helper()
-	a := os.Getenv("OPENIM_TEST_KAFKA_ADDR")
-	if a == "" {
-		if os.Getenv("OPENIM_TEST_STRICT") == "1" {
-			t.Fatal("OPENIM_TEST_KAFKA_ADDR not set: run `scripts/test-services.sh start` and `. .cache/test-env.sh`")
-		}
-		t.Skip("OPENIM_TEST_KAFKA_ADDR not set: run `scripts/test-services.sh start` and `. .cache/test-env.sh`")
-	}
-	return a
+	return testenv.Var(t, "OPENIM_TEST_KAFKA_ADDR")
 }
 
 func unique(t *testing.T, what string) string {
