@@ -131,6 +131,19 @@ type Result struct {
 // of each partition of its topic that has no committed offset. It is safe to
 // run at every start: a partition with a commit is never touched.
 func PinNewest(ctx context.Context, c Config) (Result, error) {
+	res, err := pinNewest(ctx, c)
+	return res, redact(err, c.Password)
+}
+
+// redact keeps the SASL password out of an error (it goes to the log).
+func redact(err error, secret string) error {
+	if err == nil || secret == "" || !strings.Contains(err.Error(), secret) {
+		return err
+	}
+	return errors.New(strings.ReplaceAll(err.Error(), secret, "***"))
+}
+
+func pinNewest(ctx context.Context, c Config) (Result, error) {
 	var res Result
 	if len(c.Brokers) == 0 || len(c.Consumers) == 0 {
 		return res, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -157,5 +158,16 @@ func TestFromOpenIM(t *testing.T) {
 	k.TLS.EnableTLS, k.TLS.CACrt = true, t.TempDir()+"/none.pem"
 	if _, err := FromOpenIM(k); err == nil {
 		t.Error("a missing caCrt was accepted")
+	}
+}
+
+// TestRedact: the SASL password never reaches the log through an error.
+func TestRedact(t *testing.T) {
+	err := redact(errors.New("SASL as u:s3cret failed; s3cret again"), "s3cret")
+	if got := err.Error(); got != "SASL as u:*** failed; *** again" {
+		t.Errorf("got %q", got)
+	}
+	if redact(nil, "x") != nil {
+		t.Error("nil error changed")
 	}
 }
