@@ -8,6 +8,8 @@
 #                   (peer port OPENIM_TEST_ETCD_PEER_PORT, default etcd port + 1)
 #   Kafka     29094 OPENIM_TEST_KAFKA_PORT  test/components (kfake, in memory)
 #   S3        29005 OPENIM_TEST_S3_PORT     test/components (gofakes3, in memory)
+# A test that needs a Kafka with TLS and SASL starts one of its own, on a free
+# port, from the same program (OPENIM_TEST_COMPONENTS_BIN, -secure-dir).
 # and the real OpenIM 3.8.3 binaries and pristine config (scripts/openim-real.sh;
 # OPENIM_TEST_OPENIM_BUILD=0 skips that build and leaves OPENIM_TEST_OPENIM_* unset).
 # Usage: scripts/test-services.sh start|stop|status   (idempotent)
@@ -237,6 +239,8 @@ start)
     echo "export OPENIM_TEST_S3_ENDPOINT='http://127.0.0.1:$S3_PORT'"
     echo "export OPENIM_TEST_S3_ACCESS_KEY='$S3_ACCESS_KEY'"
     echo "export OPENIM_TEST_S3_SECRET_KEY='$S3_SECRET_KEY'"
+    # The same program serves a TLS + SASL Kafka of a test's own (-secure-dir).
+    echo "export OPENIM_TEST_COMPONENTS_BIN='$root/.cache/bin/openim-test-components'"
     if [ -n "$openim" ]; then
       echo "export OPENIM_TEST_OPENIM_BIN='$openim/bin'"
       echo "export OPENIM_TEST_OPENIM_CONFIG='$openim/config'"

@@ -15,6 +15,10 @@
 //
 //	openim-test-components -kafka 127.0.0.1:19094 -s3 127.0.0.1:19005
 //
+// With -secure-dir DIR it also serves a Kafka that speaks only TLS (with
+// client certificates) and SASL PLAIN, on a free port, for tests of
+// clients that follow kafka.yml's tls and login settings (secure.go).
+//
 // It is a module of its own (test/components/go.mod) so these dependencies
 // stay out of the supervisor's go.mod. scripts/test-services.sh builds and
 // starts it.
@@ -46,18 +50,28 @@ func main() {
 	kafkaAddr := flag.String("kafka", "127.0.0.1:19094", "Kafka listen address (loopback only; empty: no Kafka)")
 	s3Addr := flag.String("s3", "127.0.0.1:19005", "S3 listen address (empty: no S3)")
 	partitions := flag.Int("partitions", 8, "partitions of seeded and auto-created topics")
+	secureDir := flag.String("secure-dir", "", "also serve a TLS + SASL PLAIN Kafka on a free port; its CA, client certificate, login and address go to this dir (see secure.go)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *kafkaAddr, *s3Addr, *partitions); err != nil {
+	if err := run(ctx, *kafkaAddr, *s3Addr, *secureDir, *partitions); err != nil {
 		fmt.Fprintln(os.Stderr, "openim-test-components:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, kafkaAddr, s3Addr string, partitions int) error {
-	if kafkaAddr == "" && s3Addr == "" {
-		return errors.New("nothing to serve: give -kafka and/or -s3")
+func run(ctx context.Context, kafkaAddr, s3Addr, secureDir string, partitions int) error {
+	if kafkaAddr == "" && s3Addr == "" && secureDir == "" {
+		return errors.New("nothing to serve: give -kafka, -s3 and/or -secure-dir")
+	}
+	if secureDir != "" {
+		c, err := startSecureKafka(secureDir, partitions)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		fmt.Fprintf(os.Stderr, "openim-test-components: Kafka with TLS and SASL PLAIN on %s, client files in %s\n",
+			strings.Join(c.ListenAddrs(), ","), secureDir)
 	}
 	if kafkaAddr != "" {
 		c, err := startKafka(kafkaAddr, partitions)
