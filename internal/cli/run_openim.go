@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"log/slog"
-	"net"
 	"strings"
 	"time"
 
@@ -45,12 +44,8 @@ func (r *runner) checkOpenIMConfig(cfg *config.Config) (openimSide, error) {
 	return side, nil
 }
 
-// kafkaPinTimeout bounds the Kafka step; kafkaDialTimeout is how long a
-// broker may take to accept a connection before the step is skipped.
-const (
-	kafkaPinTimeout  = 15 * time.Second
-	kafkaDialTimeout = time.Second
-)
+// kafkaPinTimeout bounds the Kafka step.
+const kafkaPinTimeout = 15 * time.Second
 
 // pinKafka gives each partition of OpenIM's consumer groups that has no
 // committed offset one at its end, before any OpenIM process starts (see
@@ -60,24 +55,15 @@ func pinKafka(ctx context.Context, log *slog.Logger, k openimkafka.Config) {
 	if len(k.Brokers) == 0 || len(k.Consumers) == 0 {
 		return
 	}
-	reachable := false
-	for _, b := range k.Brokers {
-		d := net.Dialer{Timeout: kafkaDialTimeout}
-		if c, err := d.DialContext(ctx, "tcp", b); err == nil {
-			c.Close()
-			reachable = true
-			break
-		}
-	}
-	if !reachable {
-		log.Info("Kafka: no broker reachable; OpenIM's consumer groups not prepared", "brokers", strings.Join(k.Brokers, ","))
-		return
-	}
 	ctx, cancel := context.WithTimeout(ctx, kafkaPinTimeout)
 	defer cancel()
 	start := time.Now()
 	res, err := openimkafka.PinNewest(ctx, k)
 	elapsed := time.Since(start).Round(time.Millisecond)
+	if res.Unreachable {
+		log.Info("Kafka: no broker reachable; OpenIM's consumer groups not prepared", "brokers", strings.Join(k.Brokers, ","))
+		return
+	}
 	if err != nil {
 		log.Warn("Kafka: preparing OpenIM's consumer groups failed; a partition without a committed offset skips what is sent before its consumer joins", "err", err, "elapsed", elapsed)
 	}

@@ -1,112 +1,16 @@
-// Package openimkafka prepares OpenIM's Kafka consumer groups for a start.
-//
-// OpenIM 3.8.3's consumers (openimsdk/tools mq/kafka NewMConsumerGroup:
-// openim-msgtransfer's toRedis and toMongo groups, openim-push's toPush and
-// toOfflinePush groups) begin a partition that has no committed offset at
-// the newest offset (sarama.OffsetNewest), resolved when the consumer has
-// joined its group. On a first start that is seconds after openim-api
-// accepts messages (a new group's first join waits out the broker's
-// group.initial.rebalance.delay.ms, 3 s by default), and later, a partition
-// that never had a message keeps no commit, so every rebalance resolves it
-// again. A message produced in such a window is skipped for good: the API
-// answered errCode 0 and the message never gets a seq.
-//
-// PinNewest closes the window the way OpenIM meant it: before any OpenIM
-// process starts, each partition that has no committed offset for its group
-// gets one at the partition's current end, the offset OffsetNewest would
-// have picked at that moment. Committed offsets are never moved, groups that
-// have members (another node consumes) are left alone, and topics are never
-// created (that is the operator's choice of partitions).
 package openimkafka
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
-	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/sasl/plain"
-
-	"github.com/openim-supervisor/openim-supervisor/internal/openimconf"
 )
-
-// Consumer is one consumer group and the topic it reads.
-type Consumer struct {
-	Topic, Group string
-}
-
-// Config says where the brokers are and which groups to prepare.
-type Config struct {
-	Brokers   []string
-	Consumers []Consumer
-	// User and Password: SASL PLAIN, as OpenIM's sarama config uses them
-	// (both empty: no SASL).
-	User, Password string
-	TLS            *tls.Config // nil: plain TCP
-}
-
-// FromOpenIM builds the Config from OpenIM's kafka.yml (IMENV_ overrides
-// applied by openimconf): the four consumer groups of openim-msgtransfer
-// and openim-push. A group or topic left empty is skipped.
-func FromOpenIM(k openimconf.Kafka) (Config, error) {
-	c := Config{User: k.Username, Password: k.Password}
-	for _, a := range k.Address {
-		if a = strings.TrimSpace(a); a != "" {
-			c.Brokers = append(c.Brokers, a)
-		}
-	}
-	for _, p := range []Consumer{
-		{k.ToRedisTopic, k.ToRedisGroupID},
-		{k.ToMongoTopic, k.ToMongoGroupID},
-		{k.ToPushTopic, k.ToPushGroupID},
-		{k.ToOfflinePushTopic, k.ToOfflineGroupID},
-	} {
-		if p.Topic != "" && p.Group != "" {
-			c.Consumers = append(c.Consumers, p)
-		}
-	}
-	if k.TLS.EnableTLS {
-		t, err := tlsConfig(k.TLS)
-		if err != nil {
-			return Config{}, fmt.Errorf("kafka.yml tls: %w", err)
-		}
-		c.TLS = t
-	}
-	return c, nil
-}
-
-func tlsConfig(t openimconf.TLSConfig) (*tls.Config, error) {
-	c := &tls.Config{InsecureSkipVerify: t.InsecureSkipVerify} //nolint:gosec // the operator's own setting, as OpenIM applies it
-	if t.CACrt != "" {
-		pem, err := os.ReadFile(t.CACrt)
-		if err != nil {
-			return nil, fmt.Errorf("caCrt: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("caCrt %s: no PEM certificate in it", t.CACrt)
-		}
-		c.RootCAs = pool
-	}
-	if t.ClientCrt != "" || t.ClientKey != "" {
-		if t.ClientKeyPwd != "" {
-			return nil, errors.New("an encrypted clientKey (clientKeyPwd) is not supported here")
-		}
-		cert, err := tls.LoadX509KeyPair(t.ClientCrt, t.ClientKey)
-		if err != nil {
-			return nil, fmt.Errorf("clientCrt/clientKey: %w", err)
-		}
-		c.Certificates = []tls.Certificate{cert}
-	}
-	return c, nil
-}
 
 // Pin is one partition that had no committed offset for its group and now
 // has one at its end.
@@ -125,22 +29,22 @@ type Result struct {
 	MissingTopics []string
 	// BusyGroups have members already (another node consumes): left alone.
 	BusyGroups []string
+	// Unreachable: no broker accepted a connection; nothing was done.
+	Unreachable bool
 }
+
+// ReachTimeout is how long PinNewest waits for a broker to accept a TCP
+// connection before it gives up (Result.Unreachable).
+const ReachTimeout = time.Second
 
 // PinNewest commits, for every consumer group of c, the current end offset
 // of each partition of its topic that has no committed offset. It is safe to
-// run at every start: a partition with a commit is never touched.
+// run at every start: a partition with a commit is never touched. When no
+// broker accepts a connection within ReachTimeout it does nothing and says
+// so (Result.Unreachable). The SASL password never appears in its error.
 func PinNewest(ctx context.Context, c Config) (Result, error) {
 	res, err := pinNewest(ctx, c)
-	return res, redact(err, c.Password)
-}
-
-// redact keeps the SASL password out of an error (it goes to the log).
-func redact(err error, secret string) error {
-	if err == nil || secret == "" || !strings.Contains(err.Error(), secret) {
-		return err
-	}
-	return errors.New(strings.ReplaceAll(err.Error(), secret, "***"))
+	return res, c.Redact(err)
 }
 
 func pinNewest(ctx context.Context, c Config) (Result, error) {
@@ -148,16 +52,13 @@ func pinNewest(ctx context.Context, c Config) (Result, error) {
 	if len(c.Brokers) == 0 || len(c.Consumers) == 0 {
 		return res, nil
 	}
-	opts := []kgo.Opt{kgo.SeedBrokers(c.Brokers...)}
-	if c.User != "" || c.Password != "" {
-		opts = append(opts, kgo.SASL(plain.Auth{User: c.User, Pass: c.Password}.AsMechanism()))
+	if !c.reachable(ctx, ReachTimeout) {
+		res.Unreachable = true
+		return res, nil
 	}
-	if c.TLS != nil {
-		opts = append(opts, kgo.DialTLSConfig(c.TLS))
-	}
-	cl, err := kgo.NewClient(opts...)
+	cl, err := c.NewClient()
 	if err != nil {
-		return res, fmt.Errorf("Kafka client for %s: %w", strings.Join(c.Brokers, ","), err)
+		return res, err
 	}
 	defer cl.Close()
 	adm := kadm.NewClient(cl)

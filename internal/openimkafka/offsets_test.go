@@ -4,8 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
+	"net"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -152,13 +153,64 @@ func TestFromOpenIM(t *testing.T) {
 	}
 }
 
-// TestRedact: the SASL password never reaches the log through an error.
-func TestRedact(t *testing.T) {
-	err := redact(errors.New("SASL as u:s3cret failed; s3cret again"), "s3cret")
-	if got := err.Error(); got != "SASL as u:*** failed; *** again" {
-		t.Errorf("got %q", got)
+// TestPinNewestSecure: kafka.yml's TLS (CA, client certificate) and SASL
+// PLAIN settings reach a broker that accepts nothing else: every partition
+// of the four groups is pinned. A wrong password fails and is not in the
+// error; so does a CA that did not sign the broker's certificate.
+func TestPinNewestSecure(t *testing.T) {
+	sk := testenv.StartSecureKafka(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	k := openimconf.Kafka{Address: []string{sk.Addr}, Username: sk.User, Password: sk.Password,
+		ToRedisTopic: "toRedis", ToRedisGroupID: "redis", ToMongoTopic: "toMongo", ToMongoGroupID: "mongo",
+		ToPushTopic: "toPush", ToPushGroupID: "push", ToOfflinePushTopic: "toOfflinePush", ToOfflineGroupID: "offline",
+		TLS: openimconf.TLSConfig{EnableTLS: true, CACrt: sk.CA, ClientCrt: sk.ClientCert, ClientKey: sk.ClientKey}}
+	c, err := FromOpenIM(k)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if redact(nil, "x") != nil {
-		t.Error("nil error changed")
+	res, err := PinNewest(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Pinned) != 4*8 {
+		t.Errorf("pinned %d partitions, want 32 (4 groups of 8): %s", len(res.Pinned), res.Summary())
+	}
+
+	short, cancelShort := context.WithTimeout(ctx, 5*time.Second)
+	defer cancelShort()
+	wrong := c
+	wrong.Password = "not-the-password-9"
+	if _, err := PinNewest(short, wrong); err == nil {
+		t.Error("a wrong password was accepted")
+	} else if strings.Contains(err.Error(), wrong.Password) {
+		t.Errorf("the error shows the password: %v", err)
+	}
+	k.TLS.CACrt = sk.OtherCA
+	other, err := FromOpenIM(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := PinNewest(short, other); err == nil {
+		t.Error("a broker certificate from another CA was accepted")
+	}
+}
+
+// TestPinNewestUnreachable: with no broker listening, PinNewest gives up
+// within ReachTimeout, says so, and returns no error.
+func TestPinNewestUnreachable(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	start := time.Now()
+	res, err := PinNewest(context.Background(), Config{Brokers: []string{addr}, Consumers: []Consumer{{"t", "g"}}})
+	if err != nil || !res.Unreachable || len(res.Pinned) != 0 {
+		t.Errorf("got %+v, %v; want Unreachable and no error", res, err)
+	}
+	if d := time.Since(start); d > ReachTimeout+time.Second {
+		t.Errorf("took %v", d)
 	}
 }
