@@ -3,6 +3,7 @@ package doctor
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,12 +15,15 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/sasl/plain"
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
 	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
+
+	"github.com/openim-supervisor/openim-supervisor/internal/openimconf"
+	"github.com/openim-supervisor/openim-supervisor/internal/openimkafka"
 )
 
 // A component check connects the way OpenIM 3.8.3 does, with the values
@@ -79,7 +83,7 @@ func (mongoCheck) Run(ctx context.Context, e *Env) []Finding {
 	defer cancel()
 	cl, err := mongo.Connect(ctx, options.Client().ApplyURI(uri).SetServerSelectionTimeout(e.timeout()).SetConnectTimeout(e.timeout()))
 	if err != nil {
-		return []Finding{{Status: Fail, Subject: subject, Cause: "the MongoDB settings do not form a valid connection: " + oneLine(redactErr(err, m.Password)),
+		return []Finding{{Status: Fail, Subject: subject, Cause: "the MongoDB settings do not form a valid connection: " + oneLine(openimconf.RedactErr(err, m.Password)),
 			Fix: "check mongodb.yml (uri, or address, database, username, password, authSource) and IMENV_MONGODB_* in the env file"}}
 	}
 	defer cl.Disconnect(context.WithoutCancel(ctx))
@@ -97,7 +101,7 @@ func (mongoCheck) Run(ctx context.Context, e *Env) []Finding {
 		// listCollections needs an authenticated, authorised user.
 		_, err = cl.Database(db).ListCollectionNames(ctx, bson.D{})
 	}
-	err = redactErr(err, m.Password)
+	err = openimconf.RedactErr(err, m.Password)
 	switch {
 	case err == nil:
 		return []Finding{ok(subject, "answers; the credentials are accepted on database %s", db)}
@@ -132,14 +136,6 @@ func isMongoUnauthorized(err error) bool {
 	return errors.As(err, &ce) && (ce.Code == 13 || ce.Name == "Unauthorized")
 }
 
-// redactErr removes a secret from an error's text.
-func redactErr(err error, secret string) error {
-	if err == nil || len(secret) < 3 || !strings.Contains(err.Error(), secret) {
-		return err
-	}
-	return errors.New(strings.ReplaceAll(err.Error(), secret, "***"))
-}
-
 // ---- Redis ----
 
 type redisCheck struct{}
@@ -164,7 +160,7 @@ func (redisCheck) Run(ctx context.Context, e *Env) []Finding {
 		e.noteTime("Redis", t, sent)
 		err = cl.Ping(ctx).Err()
 	}
-	err = redactErr(err, r.Password)
+	err = openimconf.RedactErr(err, r.Password)
 	switch {
 	case err == nil:
 		return []Finding{ok(subject, "answers; the password is accepted")}
@@ -200,58 +196,80 @@ func (kafkaCheck) Run(ctx context.Context, e *Env) []Finding {
 	}
 	k := c.Kafka
 	subject := "Kafka " + strings.Join(k.Address, ",")
-	opts := []kgo.Opt{kgo.SeedBrokers(k.Address...), kgo.DialTimeout(e.timeout()), kgo.RequestRetries(0),
-		kgo.RetryTimeout(e.timeout())}
-	if k.Username != "" || k.Password != "" {
-		opts = append(opts, kgo.SASL(plain.Auth{User: k.Username, Pass: k.Password}.AsMechanism()))
-	}
 	if k.TLS.EnableTLS {
-		return skip(subject, "kafka.yml enables TLS; doctor does not check TLS brokers yet")
+		subject += " (TLS)"
 	}
-	cl, err := kgo.NewClient(opts...)
+	kc, err := openimkafka.FromOpenIM(k)
 	if err != nil {
-		return []Finding{{Status: Fail, Subject: subject, Cause: "kafka.yml does not form a client: " + oneLine(err), Fix: "check kafka.yml address"}}
+		return []Finding{{Status: Fail, Subject: subject, Cause: oneLine(err) + ": OpenIM cannot connect with these settings either",
+			Fix: "point kafka.yml tls caCrt, clientCrt and clientKey (IMENV_KAFKA_TLS_*) at readable PEM files"}}
+	}
+	cl, err := kc.NewClient(kgo.DialTimeout(e.timeout()), kgo.RequestRetries(0), kgo.RetryTimeout(e.timeout()))
+	if err != nil {
+		return []Finding{{Status: Fail, Subject: subject, Cause: "kafka.yml does not form a client: " + oneLine(kc.Redact(err)), Fix: "check kafka.yml address"}}
 	}
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(ctx, e.timeout())
 	defer cancel()
-	topics := map[string]string{"toRedisTopic": k.ToRedisTopic, "toMongoTopic": k.ToMongoTopic,
-		"toPushTopic": k.ToPushTopic, "toOfflinePushTopic": k.ToOfflinePushTopic}
 	var names []string
-	for _, key := range []string{"toRedisTopic", "toMongoTopic", "toPushTopic", "toOfflinePushTopic"} {
-		if topics[key] != "" {
-			names = append(names, topics[key])
+	for _, t := range openimkafka.Topics(k) {
+		if t.Name != "" {
+			names = append(names, t.Name)
 		}
 	}
 	details, err := kadm.NewClient(cl).ListTopics(ctx, names...)
 	if err != nil {
-		err = redactErr(err, k.Password)
-		if strings.Contains(err.Error(), "SASL") || strings.Contains(err.Error(), "authentication") {
+		login := k.Username != "" || k.Password != ""
+		eof := errors.Is(err, io.EOF)
+		err = kc.Redact(err)
+		switch {
+		case errors.Is(err, kerr.SaslAuthenticationFailed) || strings.Contains(err.Error(), "SASL") || strings.Contains(err.Error(), "authentication"):
 			return []Finding{{Status: Fail, Subject: subject, Cause: "refuses the credentials (" + oneLine(err) + ")",
 				Fix: "set IMENV_KAFKA_USERNAME / IMENV_KAFKA_PASSWORD in the env file to a SASL/PLAIN user of the brokers"}}
+		case login && eof:
+			// Some brokers hang up on a wrong login instead of answering,
+			// and a TLS listener hangs up on a plain client.
+			return []Finding{{Status: Fail, Subject: subject, Cause: "closes the connection at login (" + oneLine(err) + "): the credentials are refused, or the listener expects TLS",
+				Fix: "set IMENV_KAFKA_USERNAME / IMENV_KAFKA_PASSWORD in the env file to a SASL/PLAIN user of the brokers; for a SASL_SSL listener set kafka.yml tls.enableTLS: true"}}
+		}
+		if isTLSFailure(err) {
+			return []Finding{{Status: Fail, Subject: subject, Cause: "the TLS handshake fails (" + oneLine(err) + ")",
+				Fix: "check kafka.yml tls: caCrt must sign the brokers' certificates, clientCrt/clientKey must be a pair the brokers accept, and enableTLS must match the brokers' listener"}}
 		}
 		return []Finding{unreachable(subject, "Kafka", err, "start Kafka, or point IMENV_KAFKA_ADDRESS (or kafka.yml address) at a broker")}
 	}
 	var out []Finding
-	for _, key := range []string{"toRedisTopic", "toMongoTopic", "toPushTopic", "toOfflinePushTopic"} {
-		name := topics[key]
-		if name == "" {
+	for _, t := range openimkafka.Topics(k) {
+		if t.Name == "" {
 			continue
 		}
-		d, found := details[name]
+		d, found := details[t.Name]
 		if !found || d.Err != nil {
-			cause := "topic " + name + " (kafka.yml " + key + ") does not exist"
+			cause := "topic " + t.Name + " (kafka.yml " + t.TopicKey + ") does not exist"
 			if found && d.Err != nil {
 				cause += " (" + d.Err.Error() + ")"
 			}
 			out = append(out, Finding{Status: Fail, Subject: subject, Cause: cause + ": OpenIM cannot pass messages through it",
-				Fix: fmt.Sprintf("create it: kafka-topics.sh --bootstrap-server %s --create --topic %s --partitions 8 (or enable auto-creation on the brokers)", firstOf(k.Address), name)})
+				Fix: fmt.Sprintf("create it: kafka-topics.sh --bootstrap-server %s --create --topic %s --partitions 8 (or enable auto-creation on the brokers)", firstOf(k.Address), t.Name)})
 		}
 	}
 	if len(out) == 0 {
 		return []Finding{ok(subject, "answers; topics %s exist", strings.Join(names, ", "))}
 	}
 	return out
+}
+
+// isTLSFailure reports a failed TLS handshake (an unknown authority, a
+// refused client certificate, a plain listener).
+func isTLSFailure(err error) bool {
+	var ce *tls.CertificateVerificationError
+	var re tls.RecordHeaderError
+	var ae tls.AlertError
+	if errors.As(err, &ce) || errors.As(err, &re) || errors.As(err, &ae) {
+		return true
+	}
+	s := err.Error()
+	return strings.Contains(s, "tls:") || strings.Contains(s, "x509:")
 }
 
 func firstOf(s []string) string {
@@ -298,7 +316,7 @@ func (etcdCheck) Run(ctx context.Context, e *Env) []Finding {
 			err := httpJSON(ctx, http.MethodPost, "http://"+addr+"/v3/auth/authenticate",
 				map[string]string{"name": d.Etcd.Username, "password": d.Etcd.Password}, &tok)
 			if err != nil {
-				return []Finding{{Status: Fail, Subject: subject, Cause: "refuses the credentials (" + oneLine(redactErr(err, d.Etcd.Password)) + ")",
+				return []Finding{{Status: Fail, Subject: subject, Cause: "refuses the credentials (" + oneLine(openimconf.RedactErr(err, d.Etcd.Password)) + ")",
 					Fix: "set IMENV_DISCOVERY_ETCD_USERNAME / IMENV_DISCOVERY_ETCD_PASSWORD in the env file to an etcd user (etcdctl user list)"}}
 			}
 		}

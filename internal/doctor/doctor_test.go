@@ -166,6 +166,33 @@ func TestKafkaTopics(t *testing.T) {
 	expect(t, only(t, kafkaCheck{}, e), Fail, "does not answer", "start Kafka")
 }
 
+// TestKafkaTLS: a broker that speaks only TLS (client certificates) and
+// SASL PLAIN, as kafka.yml's tls section and login describe it. Right
+// settings pass; an untrusted CA, a wrong password and an unreadable caCrt
+// each fail with their own cause and fix, and never show the password.
+func TestKafkaTLS(t *testing.T) {
+	sk := testenv.StartSecureKafka(t)
+	yml := func(ca, pass string) string {
+		return "address: [" + sk.Addr + "]\nusername: " + sk.User + "\npassword: " + pass +
+			"\ntoRedisTopic: toRedis\ntoMongoTopic: toMongo\ntoPushTopic: toPush\ntoOfflinePushTopic: toOfflinePush\n" +
+			"tls:\n  enableTLS: true\n  caCrt: " + ca + "\n  clientCrt: " + sk.ClientCert + "\n  clientKey: " + sk.ClientKey + "\n"
+	}
+	expect(t, only(t, kafkaCheck{}, openimDir(t, map[string]string{"kafka.yml": yml(sk.CA, sk.Password)}, nil), sk.Password),
+		OK, "(TLS)", "toRedis, toMongo, toPush, toOfflinePush")
+	expect(t, only(t, kafkaCheck{}, openimDir(t, map[string]string{"kafka.yml": yml(sk.OtherCA, sk.Password)}, nil), sk.Password),
+		Fail, "TLS handshake fails", "caCrt must sign")
+	// The test broker (kfake) hangs up on a wrong login; Apache Kafka
+	// answers SASL_AUTHENTICATION_FAILED first ("refuses the credentials").
+	wrong := "not-the-password-8"
+	expect(t, only(t, kafkaCheck{}, openimDir(t, map[string]string{"kafka.yml": yml(sk.CA, wrong)}, nil), wrong, sk.Password),
+		Fail, "closes the connection at login", "IMENV_KAFKA_PASSWORD")
+	plain := strings.Replace(yml(sk.CA, sk.Password), "enableTLS: true", "enableTLS: false", 1)
+	expect(t, only(t, kafkaCheck{}, openimDir(t, map[string]string{"kafka.yml": plain}, nil), sk.Password),
+		Fail, "closes the connection at login", "tls.enableTLS: true")
+	expect(t, only(t, kafkaCheck{}, openimDir(t, map[string]string{"kafka.yml": yml(filepath.Join(t.TempDir(), "none.pem"), sk.Password)}, nil)),
+		Fail, "caCrt", "readable PEM")
+}
+
 func TestEtcd(t *testing.T) {
 	addr := needEnv(t, "OPENIM_TEST_ETCD_ADDR")
 	disc := func(a string) string {

@@ -176,9 +176,9 @@ func newDeployment(dir string, env Env, o Options) (*Deployment, error) {
 	d.KafkaTopics = map[string]string{}
 	d.KafkaGroups = map[string]string{}
 	for _, k := range kafkaKeys() {
-		name := strings.TrimSuffix(k[0], "Topic")
-		d.KafkaTopics[k[0]] = "openimtest." + d.ID + "." + name
-		d.KafkaGroups[k[1]] = "openimtest." + d.ID + "." + strings.TrimPrefix(name, "to")
+		name := strings.TrimSuffix(k.TopicKey, "Topic")
+		d.KafkaTopics[k.TopicKey] = "openimtest." + d.ID + "." + name
+		d.KafkaGroups[k.GroupKey] = "openimtest." + d.ID + "." + strings.TrimPrefix(name, "to")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

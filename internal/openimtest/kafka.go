@@ -11,6 +11,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/openim-supervisor/openim-supervisor/internal/openimconf"
+	"github.com/openim-supervisor/openim-supervisor/internal/openimkafka"
 )
 
 // KafkaPartitions is how many partitions each of a deployment's topics has,
@@ -18,16 +21,8 @@ import (
 // topics.
 const KafkaPartitions = 8
 
-// kafkaKeys pairs each topic key of OpenIM's kafka.yml with the key of the
-// consumer group that reads it.
-func kafkaKeys() [][2]string {
-	return [][2]string{
-		{"toRedisTopic", "toRedisGroupID"},
-		{"toMongoTopic", "toMongoGroupID"},
-		{"toPushTopic", "toPushGroupID"},
-		{"toOfflinePushTopic", "toOfflinePushGroupID"},
-	}
-}
+// kafkaKeys: the kafka.yml keys of OpenIM's four topics and their groups.
+func kafkaKeys() []openimkafka.Topic { return openimkafka.Topics(openimconf.Kafka{}) }
 
 func newKafkaAdmin(addr string) (*kadm.Client, error) {
 	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
@@ -51,7 +46,7 @@ func newKafkaAdmin(addr string) (*kadm.Client, error) {
 // before openim-msgtransfer, so a test that sends as soon as the API is
 // usable loses its first messages. A real installation showed the same on
 // its first start, until `run` learned to commit the end offsets itself
-// (internal/openimkafka; TestFirstStartKeepsFirstMessages runs without
+// (internal/openimkafka; TestFreshGroupsKeepMessages runs without
 // these commits); committed offsets make the other tests independent of
 // that timing (see the README, "Real OpenIM in tests").
 func (d *Deployment) prepareKafka(ctx context.Context, commit bool) error {
@@ -61,7 +56,7 @@ func (d *Deployment) prepareKafka(ctx context.Context, commit bool) error {
 	}
 	defer adm.Close()
 	for _, k := range kafkaKeys() {
-		topic, group := d.KafkaTopics[k[0]], d.KafkaGroups[k[1]]
+		topic, group := d.KafkaTopics[k.TopicKey], d.KafkaGroups[k.GroupKey]
 		res, err := adm.CreateTopic(ctx, KafkaPartitions, 1, nil, topic)
 		if err == nil {
 			err = res.Err
@@ -97,8 +92,8 @@ func (d *Deployment) dropKafka(ctx context.Context) error {
 	defer adm.Close()
 	var groups, topics []string
 	for _, k := range kafkaKeys() {
-		topics = append(topics, d.KafkaTopics[k[0]])
-		groups = append(groups, d.KafkaGroups[k[1]])
+		topics = append(topics, d.KafkaTopics[k.TopicKey])
+		groups = append(groups, d.KafkaGroups[k.GroupKey])
 	}
 	var errs []error
 	gres, err := adm.DeleteGroups(ctx, groups...)
@@ -138,7 +133,7 @@ func (d *Deployment) KafkaState(ctx context.Context) (string, error) {
 	defer adm.Close()
 	var b strings.Builder
 	for _, k := range kafkaKeys() {
-		topic, group := d.KafkaTopics[k[0]], d.KafkaGroups[k[1]]
+		topic, group := d.KafkaTopics[k.TopicKey], d.KafkaGroups[k.GroupKey]
 		ds, err := adm.DescribeGroups(ctx, group)
 		if err != nil {
 			return "", fmt.Errorf("describe Kafka group %s: %w", group, err)
@@ -185,7 +180,7 @@ func (d *Deployment) KafkaMembers(ctx context.Context) (map[string]int, error) {
 	defer adm.Close()
 	out := map[string]int{}
 	for _, k := range kafkaKeys() {
-		group := d.KafkaGroups[k[1]]
+		group := d.KafkaGroups[k.GroupKey]
 		ds, err := adm.DescribeGroups(ctx, group)
 		if err != nil {
 			return nil, fmt.Errorf("describe Kafka group %s: %w", group, err)
@@ -194,9 +189,9 @@ func (d *Deployment) KafkaMembers(ctx context.Context) (map[string]int, error) {
 		if g.Err != nil {
 			return nil, fmt.Errorf("describe Kafka group %s: %w", group, g.Err)
 		}
-		out[k[1]] = len(g.Members)
+		out[k.GroupKey] = len(g.Members)
 		if g.State != "Stable" {
-			out[k[1]] = -1
+			out[k.GroupKey] = -1
 		}
 	}
 	return out, nil
