@@ -4,11 +4,23 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"testing"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/openim-supervisor/openim-supervisor/internal/config"
 )
+
+// UseShippedConfig writes the shipped config (WriteShippedConfig) and makes
+// it the one StartSupervisor runs; it fails the test on an error.
+func (d *Deployment) UseShippedConfig(t testing.TB) {
+	t.Helper()
+	cfg, err := d.WriteShippedConfig()
+	if err != nil {
+		t.Fatalf("openimtest: the shipped config: %v", err)
+	}
+	d.SupervisorConfig = cfg
+}
 
 // WriteShippedConfig writes the config `openim-supervisor init` writes
 // (config.Example: its readiness checks, barrier and defaults) with the

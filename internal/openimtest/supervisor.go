@@ -230,6 +230,29 @@ func supervisorEnv() []string {
 	return env
 }
 
+// Text is what the supervisor has written so far.
+func (s *Supervisor) Text() string {
+	b, _ := os.ReadFile(s.Output)
+	return string(b)
+}
+
+// WaitUsable waits until d's OpenIM is usable (Deployment.WaitUsable) and
+// fails the test, with the supervisor's output, when that fails or the
+// supervisor exits first.
+func (s *Supervisor) WaitUsable(ctx context.Context, t testing.TB, d *Deployment) {
+	t.Helper()
+	usable := make(chan error, 1)
+	go func() { usable <- d.WaitUsable(ctx) }()
+	select {
+	case err := <-usable:
+		if err != nil {
+			t.Fatalf("%v\nsupervisor output:\n%s", err, s.Text())
+		}
+	case <-s.done:
+		t.Fatalf("the supervisor exited before OpenIM was usable: %v\nsupervisor output:\n%s", s.err, s.Text())
+	}
+}
+
 // Done is closed when the supervisor process has exited.
 func (s *Supervisor) Done() <-chan struct{} { return s.done }
 

@@ -3,7 +3,6 @@ package realopenim
 import (
 	"context"
 	"fmt"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -28,29 +27,15 @@ func TestFreshGroupsKeepMessages(t *testing.T) {
 	env := openimtest.Require(t)
 	bin := openimtest.BuildSupervisor(t)
 	d := openimtest.New(t, env, openimtest.Options{FreshKafkaGroups: true})
-	cfg, err := d.WriteShippedConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	d.SupervisorConfig = cfg
+	d.UseShippedConfig(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	sup := d.StartSupervisor(t, bin)
-	output := func() string { b, _ := os.ReadFile(sup.Output); return string(b) }
-	usable := make(chan error, 1)
-	go func() { usable <- d.WaitUsable(ctx) }()
-	select {
-	case err := <-usable:
-		if err != nil {
-			t.Fatalf("%v\nsupervisor output:\n%s", err, output())
-		}
-	case <-sup.Done():
-		t.Fatalf("the supervisor exited before OpenIM was usable: %v\n%s", sup.Err(), output())
+	sup.WaitUsable(ctx, t, d)
+	if !strings.Contains(sup.Text(), "partitions without a committed offset now start at their end") {
+		t.Errorf("the supervisor did not log its Kafka step:\n%s", sup.Text())
 	}
-	if !strings.Contains(output(), "partitions without a committed offset now start at their end") {
-		t.Errorf("the supervisor did not log its Kafka step:\n%s", output())
-	}
-	t.Logf("supervisor: %s", grepLine(output(), "Kafka: "))
+	t.Logf("supervisor: %s", grepLine(sup.Text(), "Kafka: "))
 	settled := waitKafkaSettled(ctx, t, d)
 	t.Logf("Kafka groups settled: %v", settled)
 
@@ -82,7 +67,7 @@ func TestFreshGroupsKeepMessages(t *testing.T) {
 	defer wcancel()
 	if _, err := c.WaitMessages(wctx, ids[1], sent); err != nil {
 		t.Fatalf("messages sent while msgtransfer was away were not all stored: %v\n%s\nsupervisor output:\n%s",
-			err, stored(ctx, d, openimtest.SingleConversationID(ids[0], ids[1])), output())
+			err, stored(ctx, d, openimtest.SingleConversationID(ids[0], ids[1])), sup.Text())
 	}
 	t.Logf("all %d stored after msgtransfer came back", len(sent))
 }

@@ -27,16 +27,7 @@ func TestRealOpenIM(t *testing.T) {
 
 	t0 := time.Now()
 	sup := d.StartSupervisor(t, bin)
-	usable := make(chan error, 1)
-	go func() { usable <- d.WaitUsable(ctx) }()
-	select {
-	case err := <-usable:
-		if err != nil {
-			t.Fatalf("%v\nsupervisor output: %s", err, sup.Output)
-		}
-	case <-sup.Done():
-		t.Fatalf("the supervisor exited before OpenIM was usable: %v (output: %s)", sup.Err(), sup.Output)
-	}
+	sup.WaitUsable(ctx, t, d)
 	t.Logf("start -> usable: %.1f s (supervisor start to the API answering through every RPC service)", time.Since(t0).Seconds())
 
 	want := 0

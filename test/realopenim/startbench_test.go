@@ -127,11 +127,7 @@ func forward(c net.Conn, target string) {
 func startSupervisor(b *testing.B, env openimtest.Env, bin string, late string) {
 	b.StopTimer()
 	d := openimtest.New(b, env, openimtest.Options{})
-	cfg, err := d.WriteShippedConfig()
-	if err != nil {
-		b.Fatal(err)
-	}
-	d.SupervisorConfig = cfg
+	d.UseShippedConfig(b)
 	var up func() time.Time
 	if late != "" {
 		var v string
@@ -144,29 +140,16 @@ func startSupervisor(b *testing.B, env openimtest.Env, bin string, late string) 
 	defer cancel()
 	t0 := time.Now()
 	sup := d.StartSupervisor(b, bin)
-	fail := func(format string, a ...any) {
-		out, _ := os.ReadFile(sup.Output)
-		b.Fatalf(format+"\n%s", append(a, out)...)
-	}
 	var tUp time.Time
 	if late != "" {
 		select {
 		case <-time.After(lateBy):
 		case <-sup.Done():
-			fail("the supervisor exited while %s was down: %v", late, sup.Err())
+			b.Fatalf("the supervisor exited while %s was down: %v\n%s", late, sup.Err(), sup.Text())
 		}
 		tUp = up()
 	}
-	usable := make(chan error, 1)
-	go func() { usable <- d.WaitUsable(ctx) }()
-	select {
-	case err := <-usable:
-		if err != nil {
-			fail("%v", err)
-		}
-	case <-sup.Done():
-		fail("the supervisor exited: %v", sup.Err())
-	}
+	sup.WaitUsable(ctx, b, d)
 	b.ReportMetric(time.Since(t0).Seconds(), "s-to-usable")
 	if late != "" {
 		b.ReportMetric(time.Since(tUp).Seconds(), "s-after-component")
