@@ -64,7 +64,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	md := fs.String("markdown", "", "also write the table as markdown to this file")
 	floodChild := fs.String("flood", "", "flood child program (see flood.go); empty: no flood benchmark")
 	floodMiB := fs.Int64("flood-mib", 50, "MiB each of the 4 flooding children writes")
-	floodRuns := fs.Int("flood-runs", 3, "flood runs per peer, interleaved across the peers (the table gives each run and the median)")
+	floodRuns := fs.Int("flood-runs", 5, "flood runs per peer, interleaved across the peers (the table gives each run and the median)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
