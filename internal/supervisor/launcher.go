@@ -2,10 +2,7 @@ package supervisor
 
 import (
 	"context"
-	"errors"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"runtime"
 	"sync"
 	"time"
@@ -13,9 +10,9 @@ import (
 	"github.com/openim-supervisor/openim-supervisor/internal/process"
 )
 
-// launcher starts children and keeps the record of what runs: it owns the
-// forker goroutines, the epoll poller, the zombie reaper, children.json and
-// the guardian. One per Run.
+// launcher starts children: it owns the forker threads (or goroutines),
+// the epoll poller, the zombie reaper and the output readers, and tells
+// its records (children.json, the guardian) about every child. One per Run.
 type launcher struct {
 	log     *slog.Logger
 	baseEnv []string
@@ -24,35 +21,19 @@ type launcher struct {
 	readers sync.WaitGroup  // output readers of every child
 	forks   chan forkReq
 	threads *process.Forker // forker threads (Linux); nil: forker goroutines fork
-
-	guardian *process.Guardian // nil when it could not start (or outside Linux)
-	gone     sync.Once         // the guardian's end was logged
-
-	mu      sync.Mutex
-	records map[string]process.Record
-	path    string        // children.json ("" without a state dir)
-	dirty   chan struct{} // cap 1: wake the records writer
+	records *childRecords
 }
 
 func newLauncher(log *slog.Logger, stateDir string) *launcher {
-	l := &launcher{log: log, baseEnv: process.BaseEnv(), reaper: process.NewReaper(),
-		forks: make(chan forkReq), records: map[string]process.Record{}, dirty: make(chan struct{}, 1)}
-	if stateDir != "" {
-		l.path = filepath.Join(stateDir, process.RecordsFile)
-	}
-	return l
+	return &launcher{log: log, baseEnv: process.BaseEnv(), reaper: process.NewReaper(),
+		forks: make(chan forkReq), records: newChildRecords(log, stateDir)}
 }
 
 // open kills the leftovers of a previous run, starts the guardian and the
 // poller, and runs the forkers, the reaper and the records writer until
 // ctx ends. close undoes it once every child is gone.
 func (l *launcher) open(ctx context.Context, bg *sync.WaitGroup) {
-	l.killLeftovers()
-	g, err := process.StartGuardian()
-	if err != nil {
-		l.log.Warn("no guardian: grandchildren may outlive a supervisor that is killed", "err", err)
-	}
-	l.guardian = g
+	l.records.open()
 	// Before the poller: the forker threads' tables are copies made now.
 	nf := forkers()
 	threads, err := process.NewForker(nf)
@@ -78,7 +59,7 @@ func (l *launcher) open(ctx context.Context, bg *sync.WaitGroup) {
 			l.log.Warn("zombie reaper not available", "err", err)
 		}
 	}()
-	go func() { defer bg.Done(); l.recordsWriter(ctx) }()
+	go func() { defer bg.Done(); l.records.writer(ctx) }()
 }
 
 // close runs after every child is gone: no record is left, so children.json
@@ -90,16 +71,7 @@ func (l *launcher) close() {
 	if l.threads != nil {
 		l.threads.Close()
 	}
-	if l.path != "" {
-		if err := os.Remove(l.path); err != nil && !errors.Is(err, os.ErrNotExist) {
-			l.log.Warn("remove children records", "path", l.path, "err", err)
-		}
-	}
-	if l.guardian != nil {
-		if err := l.guardian.Close(); err != nil {
-			l.log.Warn("guardian", "err", err)
-		}
-	}
+	l.records.close()
 }
 
 // waitReaders waits (bounded: a grandchild that left the process group may
@@ -178,96 +150,10 @@ func (l *launcher) start(ctx context.Context, id string, spec process.Spec) (*pr
 func (l *launcher) startRecorded(ctx context.Context, id string, spec process.Spec) (*process.Process, error) {
 	p, err := process.Start(ctx, spec)
 	if err == nil {
-		l.record(id, p.PID())
+		l.records.add(id, p.PID())
 	}
 	return p, err
 }
 
-// record tells the guardian and children.json about a child that started.
-func (l *launcher) record(id string, pid int) {
-	rec, err := process.Identify(id, pid)
-	if err != nil {
-		return // outside Linux, or gone already
-	}
-	if l.guardian != nil {
-		if err := l.guardian.Add(rec); err != nil {
-			l.gone.Do(func() { l.log.Error("guardian", "err", err) })
-		}
-	}
-	if l.path == "" {
-		return
-	}
-	l.mu.Lock()
-	l.records[id] = rec
-	l.mu.Unlock()
-	select {
-	case l.dirty <- struct{}{}:
-	default:
-	}
-}
-
-// ended forgets a child that exited (its group was killed with it). The
-// file is not rewritten for that alone: a stale record is harmless (its
-// start time no longer matches).
-func (l *launcher) ended(id string, pid int) {
-	if g := l.guardian; g != nil {
-		_ = g.Drop(id, pid)
-	}
-	l.mu.Lock()
-	if r, ok := l.records[id]; ok && r.PID == pid {
-		delete(l.records, id)
-	}
-	l.mu.Unlock()
-}
-
-func (l *launcher) killLeftovers() {
-	if l.path == "" {
-		return
-	}
-	recs, err := process.ReadRecords(l.path)
-	if err != nil {
-		l.log.Warn("read children records", "err", err)
-		return
-	}
-	killed, err := process.KillLeftovers(recs)
-	for _, k := range killed {
-		l.log.Warn("killed a leftover process of a previous run", "id", k.Record.ID, "pid", k.PID, "leader", k.Leader)
-	}
-	if err != nil {
-		l.log.Warn("kill leftovers", "err", err)
-	}
-}
-
-func (l *launcher) recordsWriter(ctx context.Context) {
-	if l.path == "" {
-		return
-	}
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-l.dirty:
-			l.mu.Lock()
-			recs := make([]process.Record, 0, len(l.records))
-			for _, r := range l.records {
-				recs = append(recs, r)
-			}
-			l.mu.Unlock()
-			if err := process.WriteRecords(l.path, recs); err != nil {
-				l.log.Warn("write children records", "err", err)
-			}
-			// At most one rewrite per interval: a burst of 1000 starts costs a
-			// few writes, not 1000. (The guardian knows at once.)
-			t := time.NewTimer(recordsInterval)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return
-			case <-t.C:
-			}
-		}
-	}
-}
-
-// recordsInterval is the shortest time between two children.json rewrites.
-const recordsInterval = 100 * time.Millisecond
+// ended forgets a child that exited (see childRecords.drop).
+func (l *launcher) ended(id string, pid int) { l.records.drop(id, pid) }
