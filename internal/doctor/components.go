@@ -220,10 +220,10 @@ func (kafkaCheck) Run(ctx context.Context, e *Env) []Finding {
 	details, err := kadm.NewClient(cl).ListTopics(ctx, names...)
 	if err != nil {
 		login := k.Username != "" || k.Password != ""
-		eof := errors.Is(err, io.EOF)
-		err = kc.Redact(err)
+		eof, refused := errors.Is(err, io.EOF), errors.Is(err, kerr.SaslAuthenticationFailed)
+		err = kc.Redact(err) // the text only: test the chain before
 		switch {
-		case errors.Is(err, kerr.SaslAuthenticationFailed) || strings.Contains(err.Error(), "SASL") || strings.Contains(err.Error(), "authentication"):
+		case refused || strings.Contains(err.Error(), "SASL") || strings.Contains(err.Error(), "authentication"):
 			return []Finding{{Status: Fail, Subject: subject, Cause: "refuses the credentials (" + oneLine(err) + ")",
 				Fix: "set IMENV_KAFKA_USERNAME / IMENV_KAFKA_PASSWORD in the env file to a SASL/PLAIN user of the brokers"}}
 		case login && eof:
