@@ -157,10 +157,11 @@ func startSupervisor(b *testing.B, env openimtest.Env, bin string, late string) 
 	}
 	pid := sup.Cmd.Process.Pid
 	reportWork(b, d, func(p openimtest.Proc) bool { return p.PPID == pid })
-	// The supervisor's own CPU time (with its guardian) by then: what it
-	// took from OpenIM on the same cores.
+	// The supervisor's own CPU time by then, with its guardian (the same
+	// binary, its child, in a process group of its own): what it took from
+	// OpenIM on the same cores.
 	own, err := openimtest.ProcsWhere(func(p openimtest.Proc) bool {
-		return p.Name == "openim-supervisor" && (p.PID == pid || p.PGID == pid)
+		return p.Name == "openim-supervisor" && (p.PID == pid || p.PPID == pid)
 	})
 	if err != nil {
 		b.Fatal(err)
@@ -168,6 +169,9 @@ func startSupervisor(b *testing.B, env openimtest.Env, bin string, late string) 
 	var cpu time.Duration
 	for _, p := range own {
 		cpu += p.CPU
+	}
+	if len(own) != 2 {
+		b.Fatalf("found %d openim-supervisor processes (the supervisor and its guardian), want 2", len(own))
 	}
 	b.ReportMetric(cpu.Seconds(), "cpu-s-supervisor")
 }
