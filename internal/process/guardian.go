@@ -2,6 +2,7 @@ package process
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -34,6 +35,19 @@ type Guardian struct {
 	w   *os.File
 	cmd *exec.Cmd
 	err error // first write error (the guardian is gone)
+
+	started  chan struct{} // closed when the guardian listens or is known not to
+	startErr error         // why it did not come up; read after started closed
+}
+
+// Started waits until the guardian listens (nil) or is known not to (why).
+func (g *Guardian) Started(ctx context.Context) error {
+	select {
+	case <-g.started:
+		return g.startErr
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // PID of the guardian process.
@@ -76,6 +90,7 @@ func (g *Guardian) Close() error {
 	if werr := g.cmd.Wait(); werr != nil && err == nil {
 		err = fmt.Errorf("guardian: %w", werr)
 	}
+	<-g.started // it has exited: the ready pipe is closed
 	return err
 }
 

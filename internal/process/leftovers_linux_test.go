@@ -2,6 +2,7 @@ package process
 
 import (
 	"bufio"
+	"context"
 	"io"
 	"os"
 	"os/exec"
@@ -166,6 +167,9 @@ func TestGuardianIgnoresTerminalSignals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := g.Started(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	if err := g.cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
 	}
@@ -176,6 +180,25 @@ func TestGuardianIgnoresTerminalSignals(t *testing.T) {
 	if err := g.Close(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// A binary that does not run the guardian (no RunGuardianIfAsked in its
+// main) is reported by Started, and every later message fails.
+func TestGuardianThatDoesNotComeUp(t *testing.T) {
+	t.Parallel()
+	g, err := startGuardian("/bin/true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := g.Started(ctx); err == nil || !strings.Contains(err.Error(), "RunGuardianIfAsked") {
+		t.Fatalf("Started: %v, want the missing hook named", err)
+	}
+	if err := g.Add(Record{ID: "x:0", PID: 1 << 22, PGID: 1 << 22, StartTime: 1}); err == nil {
+		t.Fatal("Add to a guardian that never came up succeeded")
+	}
+	_ = g.Close()
 }
 
 func getsid(t *testing.T) int {

@@ -33,7 +33,7 @@ func newLauncher(log *slog.Logger, stateDir string) *launcher {
 // poller, and runs the forkers, the reaper and the records writer until
 // ctx ends. close undoes it once every child is gone.
 func (l *launcher) open(ctx context.Context, bg *sync.WaitGroup) {
-	l.records.open()
+	l.records.open(ctx, bg)
 	// Before the poller: the forker threads' tables are copies made now.
 	nf := forkers()
 	threads, err := process.NewForker(nf)

@@ -35,15 +35,30 @@ func newChildRecords(log *slog.Logger, stateDir string) *childRecords {
 	return r
 }
 
-// open ends the leftovers of a previous run, then starts the guardian.
-func (r *childRecords) open() {
+// open ends the leftovers of a previous run, then starts the guardian. It
+// does not wait for the guardian to listen (children may start meanwhile:
+// it reads what it was told when it gets there); a guardian that does not
+// come up is logged from bg.
+func (r *childRecords) open(ctx context.Context, bg *sync.WaitGroup) {
 	r.killLeftovers()
 	g, err := process.StartGuardian()
 	if err != nil {
-		r.log.Warn("no guardian: grandchildren may outlive a supervisor that is killed", "err", err)
+		r.log.Warn(noGuardian, "err", err)
 	}
 	r.guardian = g
+	if g == nil {
+		return
+	}
+	bg.Add(1)
+	go func() {
+		defer bg.Done()
+		if err := g.Started(ctx); err != nil && ctx.Err() == nil {
+			r.log.Warn(noGuardian, "err", err)
+		}
+	}()
 }
+
+const noGuardian = "no guardian: grandchildren may outlive a supervisor that is killed"
 
 // close runs after every child is gone: no record is left, so children.json
 // goes and the guardian exits without killing anything.
