@@ -27,7 +27,9 @@ fi
 
 out=$repo/.cache/bench
 mkdir -p "$out" bin
-go build -o bin/openim-supervisor ./cmd/openim-supervisor
+# As packaged (scripts/packages.sh): static, stripped. A build with cgo and
+# debug info starts a few ms slower, which users never run.
+CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o bin/openim-supervisor ./cmd/openim-supervisor
 go build -o "$out/supervision" ./bench/supervision
 # The child every peer runs: pause() forever, static, no shell in between.
 printf '#include <unistd.h>\nint main(void) { for (;;) pause(); }\n' >"$out/bench-child.c"

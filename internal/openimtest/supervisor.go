@@ -138,7 +138,8 @@ func (d *Deployment) writeSupervisorConfig(o Options) error {
 }
 
 // BuildSupervisor builds ./cmd/openim-supervisor of this module into a temp
-// dir and returns the binary's path.
+// dir, as the packages do (scripts/packages.sh: static, stripped), and
+// returns the binary's path.
 func BuildSupervisor(t testing.TB) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
@@ -148,8 +149,9 @@ func BuildSupervisor(t testing.TB) string {
 		t.Fatalf("openimtest: find the module root (go env GOMOD): %v", err)
 	}
 	bin := filepath.Join(t.TempDir(), "openim-supervisor")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/openim-supervisor")
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags", "-s -w", "-o", bin, "./cmd/openim-supervisor")
 	cmd.Dir = filepath.Dir(strings.TrimSpace(string(gomod)))
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("openimtest: go build ./cmd/openim-supervisor: %v\n%s", err, out)
 	}
