@@ -42,6 +42,37 @@ type result struct {
 	idleDone bool
 	stop     time.Duration
 	err      error
+
+	starts, stops []time.Duration // each cycle's, the first included
+}
+
+// addCycle adds the start and stop of a start/stop-only cycle. A failed
+// cycle fails the result.
+func (r *result) addCycle(c result) {
+	if c.err != nil {
+		if r.err == nil {
+			r.err = fmt.Errorf("a later cycle: %w", c.err)
+		}
+		return
+	}
+	r.starts = append(r.starts, c.start)
+	r.stops = append(r.stops, c.stop)
+}
+
+// settle sets start and stop to the medians over the cycles.
+func (r *result) settle() {
+	if r.err != nil {
+		return
+	}
+	r.starts = append([]time.Duration{r.start}, r.starts...)
+	r.stops = append([]time.Duration{r.stop}, r.stops...)
+	r.start, r.stop = median(r.starts), median(r.stops)
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[(len(s)-1)/2]
 }
 
 func main() {
@@ -64,9 +95,13 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	md := fs.String("markdown", "", "also write the table as markdown to this file")
 	floodChild := fs.String("flood", "", "flood child program (see flood.go); empty: no flood benchmark")
 	floodMiB := fs.Int64("flood-mib", 50, "MiB each of the 4 flooding children writes")
+	cycles := fs.Int("cycles", 5, "start/stop cycles per peer and N, interleaved; start-all and stop-all are their medians")
 	floodRuns := fs.Int("flood-runs", 5, "flood runs per peer, interleaved across the peers (the table gives each run and the median)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *cycles < 1 {
+		return errors.New("-cycles must be at least 1")
 	}
 	if *child == "" {
 		return errors.New("-child is required")
@@ -121,23 +156,37 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 
 	var results []result
 	for _, n := range counts {
-		for _, p := range peers {
-			d := filepath.Join(dir, fmt.Sprintf("%s-%d", p.name(), n))
-			fmt.Fprintf(os.Stderr, "== %s N=%d\n", p.name(), n)
-			r := measure(ctx, ev, p, d, n, childAbs, *kills, *idle, n == *idleN)
-			if r.err != nil {
-				fmt.Fprintf(os.Stderr, "   %s N=%d: %v\n", p.name(), n, r.err)
-			} else {
-				fmt.Fprintf(os.Stderr, "   start %v restart p50 %v p95 %v pss %d KiB idle %v stop %v\n",
-					r.start, r.p50, r.p95, r.pssKiB, r.idle, r.stop)
-			}
-			results = append(results, r)
-			if ctx.Err() != nil {
-				return ctx.Err()
+		// The first cycle measures everything; the others only start and
+		// stop, interleaved across the peers, so that one noisy moment does
+		// not decide a start-all or stop-all figure (medians are reported).
+		first := len(results)
+		for cycle := 1; cycle <= *cycles; cycle++ {
+			for i, p := range peers {
+				d := filepath.Join(dir, fmt.Sprintf("%s-%d-%d", p.name(), n, cycle))
+				fmt.Fprintf(os.Stderr, "== %s N=%d, cycle %d of %d\n", p.name(), n, cycle, *cycles)
+				r := measure(ctx, ev, p, d, n, childAbs, *kills, *idle, n == *idleN, cycle == 1)
+				if r.err != nil {
+					fmt.Fprintf(os.Stderr, "   %s N=%d: %v\n", p.name(), n, r.err)
+				} else {
+					fmt.Fprintf(os.Stderr, "   start %v restart p50 %v p95 %v pss %d KiB idle %v stop %v\n",
+						r.start, r.p50, r.p95, r.pssKiB, r.idle, r.stop)
+				}
+				if cycle == 1 {
+					results = append(results, r)
+				} else {
+					results[first+i].addCycle(r)
+				}
+				_ = os.RemoveAll(d)
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
 			}
 		}
+		for i := first; i < len(results); i++ {
+			results[i].settle()
+		}
 	}
-	table := render(results, peers, counts, *idleN, *idle)
+	table := render(results, peers, counts, *idleN, *idle, *cycles)
 	if g, err := guardianStart(binAbs, 20); err == nil {
 		table += fmt.Sprintf("\nThe guardian's start (openim-supervisor re-executed until it listens), median of 20: %.1f ms\n", ms(g))
 	} else {
@@ -189,7 +238,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 
 const pollEvery = 20 * time.Microsecond
 
-func measure(ctx context.Context, ev *procEvents, p peer, dir string, n int, child string, kills int, idle time.Duration, doIdle bool) (r result) {
+// measure starts p over n children, and with full measures memory, idle
+// CPU and restarts before it stops them; without, it only starts and stops.
+func measure(ctx context.Context, ev *procEvents, p peer, dir string, n int, child string, kills int, idle time.Duration, doIdle, full bool) (r result) {
 	r = result{peer: p.name(), n: n}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		r.err = err
@@ -244,6 +295,12 @@ func measure(ctx context.Context, ev *procEvents, p peer, dir string, n int, chi
 			return r
 		}
 		time.Sleep(time.Millisecond)
+	}
+
+	if !full {
+		// Let every supervisor finish what follows its children's start.
+		time.Sleep(500 * time.Millisecond)
+		return stopAll(ctx, p, dir, cmd, sc, root, exited, r)
 	}
 
 	// Settle, then memory and (at idleN) idle CPU of the supervisors.
@@ -308,8 +365,13 @@ func measure(ctx context.Context, ev *procEvents, p peer, dir string, n int, chi
 		r.p95 = lat[min(len(lat)-1, len(lat)*95/100)]
 	}
 
-	// Stop-all: from the stop request until every child has exited.
-	tr = sc.scan(root)
+	return stopAll(ctx, p, dir, cmd, sc, root, exited, r)
+}
+
+// stopAll measures stop-all: from the stop request until every child has
+// exited.
+func stopAll(ctx context.Context, p peer, dir string, cmd *exec.Cmd, sc *scanner, root int, exited <-chan struct{}, r result) result {
+	tr := sc.scan(root)
 	pids := make([]int, 0, len(tr.children))
 	for c := range tr.children {
 		pids = append(pids, c)

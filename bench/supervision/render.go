@@ -10,7 +10,7 @@ import (
 
 // render prints one markdown table: a row per metric and N, a column per
 // peer, then ours/peer ratios.
-func render(rs []result, peers []peer, counts []int, idleN int, idle time.Duration) string {
+func render(rs []result, peers []peer, counts []int, idleN int, idle time.Duration, cycles int) string {
 	get := func(peer string, n int) *result {
 		for i := range rs {
 			if rs[i].peer == peer && rs[i].n == n {
@@ -94,6 +94,15 @@ func render(rs []result, peers []peer, counts []int, idleN int, idle time.Durati
 			b.WriteString("\n")
 		}
 	}
+	fmt.Fprintf(&b, "\nstart-all and stop-all are medians of %d start/stop cycles per supervisor and N, interleaved across the supervisors; the other rows are from the first cycle. Each cycle (ms):\n\n", cycles)
+	b.WriteString("| N | supervisor | start-all, each cycle | stop-all, each cycle |\n|---|---|---|---|\n")
+	for _, n := range counts {
+		for _, p := range peers {
+			if r := get(p.name(), n); r != nil && r.err == nil {
+				fmt.Fprintf(&b, "| %d | %s | %s | %s |\n", n, p.name(), each(r.starts), each(r.stops))
+			}
+		}
+	}
 	var errs []string
 	for _, r := range rs {
 		if r.err != nil {
@@ -107,6 +116,15 @@ func render(rs []result, peers []peer, counts []int, idleN int, idle time.Durati
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// each lists durations in ms, in the order measured.
+func each(ds []time.Duration) string {
+	parts := make([]string, len(ds))
+	for i, d := range ds {
+		parts[i] = num(ms(d))
+	}
+	return strings.Join(parts, ", ")
+}
 
 func num(v float64) string {
 	switch {
