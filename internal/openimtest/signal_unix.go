@@ -8,7 +8,10 @@ import (
 	"syscall"
 )
 
-func setpgid(cmd *exec.Cmd) { cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} }
+func setpgid(cmd *exec.Cmd) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	stopWithTest(cmd.SysProcAttr)
+}
 
 func terminate(p *os.Process) error { return p.Signal(syscall.SIGTERM) }
 

@@ -1,0 +1,8 @@
+//go:build unix && !linux
+
+package openimtest
+
+import "syscall"
+
+// stopWithTest: no parent-death signal outside Linux.
+func stopWithTest(*syscall.SysProcAttr) {}
