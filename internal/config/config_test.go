@@ -94,8 +94,8 @@ func TestExampleLoadsAsOpenIM383(t *testing.T) {
 		}
 	}
 	wantOrder := []string{"openim-rpc-auth", "openim-rpc-user", "openim-rpc-friend", "openim-rpc-group",
-		"openim-rpc-conversation", "openim-rpc-third", "openim-rpc-msg", "openim-push", "openim-msggateway",
-		"openim-api", "openim-msgtransfer", "openim-crontask"}
+		"openim-rpc-conversation", "openim-rpc-third", "openim-rpc-msg", "openim-api", "openim-push",
+		"openim-msggateway", "openim-msgtransfer", "openim-crontask"}
 	if !reflect.DeepEqual(order, wantOrder) {
 		t.Errorf("start order %v, want %v", order, wantOrder)
 	}
@@ -106,7 +106,10 @@ func TestExampleLoadsAsOpenIM383(t *testing.T) {
 		t.Errorf("defaults.env %v: want OpenIM's records on stdout, its own files under the log dir", env)
 	}
 
-	push7 := cfg.Instances()[7+7]
+	// Instances in order: 7 RPC services, the API, push x8, the gateway,
+	// msgtransfer x8, crontask.
+	insts := cfg.Instances()
+	push7 := insts[7+1+7]
 	conf := filepath.Join(dir, "conf")
 	if push7.ID() != "openim-push:7" || push7.Path != filepath.Join(dir, "bin", "openim-push") ||
 		!reflect.DeepEqual(push7.Args, []string{"-i", "7", "-c", conf}) {
@@ -115,12 +118,19 @@ func TestExampleLoadsAsOpenIM383(t *testing.T) {
 	if push7.Ready.GRPC != "127.0.0.1:10177" || !slices.Contains(push7.Env, "IMENV_LOG_ISSTDOUT=true") {
 		t.Errorf("openim-push:7 ready %+v env %v", push7.Ready, push7.Env)
 	}
-	api := cfg.Instances()[7+8+1]
+	api := insts[7]
 	if api.Process != "openim-api" || api.Ready.OpenIMAPI != "http://127.0.0.1:10002" || api.Ready.After != 0 {
 		t.Errorf("openim-api ready = %+v", api.Ready)
 	}
-	if gw := cfg.Instances()[7+8]; gw.Process != "openim-msggateway" || !gw.Barrier || api.Barrier {
-		t.Errorf("the barrier is after openim-msggateway: %+v", gw)
+	// Barriers after the RPC services, the API, and the gateway; nowhere else.
+	var barriers []string
+	for _, in := range insts {
+		if in.Barrier {
+			barriers = append(barriers, in.ID())
+		}
+	}
+	if want := []string{"openim-rpc-msg:0", "openim-api:0", "openim-msggateway:0"}; !reflect.DeepEqual(barriers, want) {
+		t.Errorf("barriers after %v, want %v", barriers, want)
 	}
 	tools := cfg.Tools()
 	if len(tools) != 2 || tools[1].Name != "check-component" || !reflect.DeepEqual(tools[1].Args, []string{"-c", conf}) ||
