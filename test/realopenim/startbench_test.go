@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -156,6 +157,18 @@ func startSupervisor(b *testing.B, env openimtest.Env, bin string, late string) 
 		b.ReportMetric(time.Since(tUp).Seconds(), "s-after-component")
 	}
 	pid := sup.Cmd.Process.Pid
+	defer func() {
+		// After the figures at "usable": when every instance was ready
+		// (READY=1), from the supervisor's "started" line.
+		at, err := allReadyAt(ctx, sup)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(at.Sub(t0).Seconds(), "s-to-all-ready")
+		if late != "" {
+			b.ReportMetric(at.Sub(tUp).Seconds(), "s-all-ready-after-component")
+		}
+	}()
 	reportWork(b, d, func(p openimtest.Proc) bool { return p.PPID == pid })
 	// The supervisor's own CPU time by then, with its guardian (the same
 	// binary, its child, in a process group of its own): what it took from
@@ -174,6 +187,27 @@ func startSupervisor(b *testing.B, env openimtest.Env, bin string, late string) 
 		b.Fatalf("found %d openim-supervisor processes (the supervisor and its guardian), want 2", len(own))
 	}
 	b.ReportMetric(cpu.Seconds(), "cpu-s-supervisor")
+}
+
+// allReadyAt waits for the supervisor's "started" line (every instance has
+// been ready, READY=1 under systemd) and returns the time it carries.
+func allReadyAt(ctx context.Context, sup *openimtest.Supervisor) (time.Time, error) {
+	for {
+		for _, l := range strings.Split(sup.Text(), "\n") {
+			if !strings.Contains(l, " msg=started ") {
+				continue
+			}
+			ts, _, _ := strings.Cut(strings.TrimPrefix(l, "time="), " ")
+			return time.Parse(time.RFC3339Nano, ts)
+		}
+		select {
+		case <-ctx.Done():
+			return time.Time{}, fmt.Errorf("no \"started\" line from the supervisor: %w\n%s", ctx.Err(), sup.Text())
+		case <-sup.Done():
+			return time.Time{}, fmt.Errorf("the supervisor exited before every instance was ready: %v\n%s", sup.Err(), sup.Text())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // reportWork reports what the OpenIM services that belong to this start
