@@ -128,6 +128,12 @@ func TestConfigCheckOpenIM(t *testing.T) {
 			"{conf}/share.yml:13: imAdminUserIDs: unknown to OpenIM 3.8.3",
 			"{conf}/share.yml:1: imAdminUserID: missing: OpenIM 3.8.3 reads this key (fix: add it (OpenIM 3.8.3 ships `imAdminUserID: [imAdmin]`)",
 		}},
+		{"seq among the pre-start tools, with Redis's password in the env file (warning)", func(t *testing.T, dir, cfgPath string) {
+			replaceIn(t, cfgPath, "  - name: check-component   #", "  - name: seq\n  - name: check-component   #")
+			appendTo(t, env, "IMENV_REDIS_PASSWORD=secret-not-in-yml\n")
+		}, ExitOK, []string{
+			"warning: config.yaml:{line of - name: seq}: preStart[1]: OpenIM's seq tool reads only the yml files, not the env file's IMENV_ overrides, and exits 0 when it fails; here the env file sets IMENV_REDIS_PASSWORD, so seq would miss them (fix: remove seq from preStart",
+		}},
 		{"dir stamped for another version", func(t *testing.T, dir, cfgPath string) {
 			if err := openimconf.WriteStamp(conf, "3.8.2"); err != nil {
 				t.Fatal(err)

@@ -76,11 +76,51 @@ func CheckSupervisor(cfg *config.Config, openimVersion string, o CheckOptions) *
 			sc.Dir, StampFile, openimVersion))
 	}
 	r.Errors = append(r.Errors, CheckPrograms(d, programs(cfg))...)
+	r.Warnings = append(r.Warnings, seqTool(cfg)...)
 	for _, n := range Conflicts(sc.Dir) {
 		r.Warnings = append(r.Warnings, &config.Error{File: n, Msg: "an upgrade kept your value where the new default differs (a true conflict); this file holds the new version's default",
 			Fix: "compare it with " + strings.TrimSuffix(n, ".new") + ", merge what you want, then delete " + filepath.Base(n)})
 	}
 	return sc
+}
+
+// seqTool warns about OpenIM's seq tool among the pre-start tools. It reads
+// only the yml files (no IMENV_ overrides from the env file), and when it
+// cannot connect it logs the error and exits 0: the start goes on as if
+// the seqs had moved. The move it does (3.7 -> 3.8, Redis seqs to MongoDB)
+// is an `openim-supervisor upgrade` step, and `run` refuses to start while
+// that step is pending, so seq has nothing left to do at a start.
+func seqTool(cfg *config.Config) []error {
+	var overrides []string
+	for k := range cfg.Env {
+		if strings.HasPrefix(k, "IMENV_MONGODB_") || strings.HasPrefix(k, "IMENV_REDIS_") {
+			overrides = append(overrides, k)
+		}
+	}
+	sort.Strings(overrides)
+	var out []error
+	for i, t := range cfg.PreStart {
+		if t.Name != "seq" || t.Command != "" {
+			continue
+		}
+		msg := "OpenIM's seq tool reads only the yml files, not the env file's IMENV_ overrides, and exits 0 when it fails"
+		if len(overrides) > 0 {
+			msg += "; here the env file sets " + strings.Join(overrides, ", ") + ", so seq would miss them"
+		}
+		out = append(out, &config.Error{File: cfg.Source, Line: preStartLine(cfg.Source, i), Key: fmt.Sprintf("preStart[%d]", i), Msg: msg,
+			Fix: "remove seq from preStart: the 3.7 -> 3.8 seq move is step 3.8.0/redis-seq-to-mongo of `openim-supervisor upgrade`, and `run` does not start while it is pending"})
+	}
+	return out
+}
+
+// preStartLine is the line of preStart[i] in the supervisor's file (0 when
+// unknown).
+func preStartLine(path string, i int) int {
+	_, seq := findKey(yamlRoot(path), "preStart")
+	if seq == nil || seq.Kind != yaml.SequenceNode || i >= len(seq.Content) {
+		return 0
+	}
+	return seq.Content[i].Line
 }
 
 // Conflicts lists the NAME.yml.new files in dir (left by a three-way merge
