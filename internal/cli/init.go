@@ -17,9 +17,13 @@ import (
 )
 
 type initCmd struct {
-	g      *globals
-	force  bool
-	prefix string
+	g         *globals
+	force     bool
+	prefix    string
+	processes string // "NAME[=INSTANCES],...": only these (a fleet host's share)
+	preStart  string // "NAME,...": only these pre-start tools, when setPre
+	setPre    bool
+	stdout    bool // print the config; write nothing
 }
 
 func newInitCmd(g *globals) *cobra.Command {
@@ -37,12 +41,20 @@ func newInitCmd(g *globals) *cobra.Command {
 			"OpenIM config, logs, runtime, state) under DIR and creates those directories, for running\n" +
 			"the supervisor unprivileged in one directory, and writes OpenIM's own default config files\n" +
 			"into DIR/config when it holds none. When anything cannot be created, what init\n" +
-			"created is removed again.",
+			"created is removed again.\n\n" +
+			"--processes NAME[=INSTANCES],... keeps only those programs of the set (a host of a fleet\n" +
+			"that runs part of it), in the set's start order, with the barriers between the steps\n" +
+			"that remain; --pre-start NAME,... keeps only those pre-start tools (\"\" for none).\n" +
+			"--stdout prints the config and writes nothing (the Ansible role uses it).",
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error { return c.run() },
 	}
 	cmd.Flags().BoolVarP(&c.force, "force", "f", false, "replace an existing config without asking")
 	cmd.Flags().StringVar(&c.prefix, "root", "", "put every path under this directory (bin, config, logs, run, state)")
+	cmd.Flags().StringVar(&c.processes, "processes", "", "only these programs, e.g. openim-msggateway or openim-push=4,openim-msgtransfer")
+	cmd.Flags().StringVar(&c.preStart, "pre-start", "", "only these of the pre-start tools, e.g. check-component (\"\": none)")
+	cmd.Flags().BoolVar(&c.stdout, "stdout", false, "print the config to stdout and write nothing")
+	cmd.PreRun = func(cmd *cobra.Command, _ []string) { c.setPre = cmd.Flags().Changed("pre-start") }
 	return cmd
 }
 
@@ -66,6 +78,14 @@ func (c *initCmd) run() error {
 		dirs = []string{prefix, ex.BinDir, ex.OpenIMConfigDir, ex.LogDir, ex.RuntimeDir, ex.StateDir}
 	}
 	dirs = append(dirs, filepath.Dir(path))
+	text, err := c.text(ex)
+	if err != nil {
+		return withCode(ExitUsage, err)
+	}
+	if c.stdout {
+		_, err := c.g.stdout.Write(text)
+		return err
+	}
 
 	old, err := os.ReadFile(path)
 	exists := err == nil
@@ -117,7 +137,7 @@ func (c *initCmd) run() error {
 		}
 		fmt.Fprintf(c.g.stdout, "kept the previous %s as %s\n", path, backup)
 	}
-	if err := os.WriteFile(path, config.Example(ex), 0o644); err != nil {
+	if err := os.WriteFile(path, text, 0o644); err != nil {
 		return fmt.Errorf("init: %w", err)
 	}
 	if !exists {
@@ -153,6 +173,31 @@ func (c *initCmd) run() error {
 	}
 	fmt.Fprintf(c.g.stdout, "next: edit them, then run `openim-supervisor config check --config %s`\n", path)
 	return nil
+}
+
+// text is the config to write: the example, or the part of it that
+// --processes and --pre-start select.
+func (c *initCmd) text(ex config.ExamplePaths) ([]byte, error) {
+	if c.processes == "" && !c.setPre {
+		return config.Example(ex), nil
+	}
+	var sel config.ExampleSelection
+	if c.processes != "" {
+		only, err := config.ParseExampleProcesses(c.processes)
+		if err != nil {
+			return nil, err
+		}
+		sel.Processes = only
+	}
+	if c.setPre {
+		sel.SetPreStart = true
+		for _, n := range strings.Split(c.preStart, ",") {
+			if n = strings.TrimSpace(n); n != "" {
+				sel.PreStart = append(sel.PreStart, n)
+			}
+		}
+	}
+	return config.ExampleOnly(ex, sel)
 }
 
 // mkdirAllTracked is os.MkdirAll that returns the directories it created,

@@ -87,3 +87,31 @@ func TestInitForceKeepsBackup(t *testing.T) {
 		}
 	}
 }
+
+// init --stdout --processes --pre-start: a fleet host's share of the shipped
+// config, printed (the Ansible role writes it); nothing is written.
+func TestInitStdoutProcesses(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "config.yaml")
+	out, errOut, code := execCLI(nil, "init", "--stdout", "--config", cfgPath, "--root", dir,
+		"--processes", "openim-msgtransfer=2,openim-push", "--pre-start", "")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"preStart: []", "- name: openim-push\n", "barrier: true", "- name: openim-msgtransfer\n    instances: 2\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "- name: openim-api") || strings.Contains(out, "- name: check-") {
+		t.Errorf("output has programs or tools that were not asked for:\n%s", out)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("--stdout wrote %v", ents)
+	}
+	_, errOut, code = execCLI(nil, "init", "--stdout", "--processes", "openim-chat")
+	if code != ExitUsage || !strings.Contains(errOut, "openim-chat not in the example's set") {
+		t.Errorf("unknown program: exit %d: %s", code, errOut)
+	}
+}
