@@ -376,6 +376,7 @@ func stopAll(ctx context.Context, p peer, dir string, cmd *exec.Cmd, sc *scanner
 	for c := range tr.children {
 		pids = append(pids, c)
 	}
+	helpers := seen(tr.supervisors)
 	w, err := newExitWatcher(pids)
 	if err != nil {
 		r.err = err
@@ -395,6 +396,11 @@ func stopAll(ctx context.Context, p peer, dir string, cmd *exec.Cmd, sc *scanner
 	select {
 	case <-exited:
 	case <-time.After(30 * time.Second):
+	}
+	// Not part of stop-all: the next measurement starts once all of this
+	// supervisor's processes are gone.
+	if k := awaitGone(helpers, 10*time.Second); k > 0 {
+		fmt.Fprintf(os.Stderr, "   %d of its processes were still running 10 s after the stop; killed\n", k)
 	}
 	return r
 }

@@ -9,6 +9,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
+	"time"
 )
 
 // childrenOf lists the direct children of pid (all its threads).
@@ -129,4 +131,68 @@ func (s *scanner) forget(pid int) { delete(s.isChild, pid) }
 func isGuardian(pid int) bool {
 	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
 	return bytes.Contains(b, []byte("\x00-test.run=^$"))
+}
+
+// proc is a process as it was seen: pid and start time (/proc/PID/stat
+// field 22), so that a reused pid is not taken for it.
+type proc struct {
+	pid   int
+	start string
+}
+
+func seen(pids []int) []proc {
+	var out []proc
+	for _, p := range pids {
+		if st := statFields(p); len(st) > 19 {
+			out = append(out, proc{p, st[19]})
+		}
+	}
+	return out
+}
+
+// alive reports whether p still runs (not gone, not a zombie, same start).
+func (p proc) alive() bool {
+	st := statFields(p.pid)
+	return len(st) > 19 && st[19] == p.start && st[0] != "Z"
+}
+
+// statFields are the fields of /proc/PID/stat after the command name
+// (field 3, the state, first); nil when the process is gone.
+func statFields(pid int) []string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return nil
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return nil
+	}
+	return strings.Fields(string(b[i+1:]))
+}
+
+// awaitGone waits until every one of ps has ended, up to limit, then
+// SIGKILLs what is left. A supervisor's helpers (runsv, s6-supervise) may
+// outlive its root for a while after a stop; left running, they would take
+// CPU from the next measurement. It returns how many had to be killed.
+func awaitGone(ps []proc, limit time.Duration) int {
+	deadline := time.Now().Add(limit)
+	for {
+		var left []proc
+		for _, p := range ps {
+			if p.alive() {
+				left = append(left, p)
+			}
+		}
+		if len(left) == 0 {
+			return 0
+		}
+		if time.Now().After(deadline) {
+			for _, p := range left {
+				syscall.Kill(p.pid, syscall.SIGKILL)
+			}
+			return len(left)
+		}
+		ps = left
+		time.Sleep(10 * time.Millisecond)
+	}
 }
