@@ -50,7 +50,7 @@ func TestInitThenCheck(t *testing.T) {
 	// Binaries missing: check names each one, with exit 3.
 	_, errOut, code = execCLI(nil, "config", "check", "--config", cfgPath)
 	if code != ExitConfig || !strings.Contains(errOut, cfgPath+":") ||
-		!strings.Contains(errOut, "processes[7].name: binary "+filepath.Join(dir, "bin", "openim-push")+": no such file") {
+		!strings.Contains(errOut, "processes[8].name: binary "+filepath.Join(dir, "bin", "openim-push")+": no such file") {
 		t.Errorf("check without binaries: exit %d:\n%s", code, errOut)
 	}
 

@@ -78,6 +78,15 @@ func (c *initCmd) run() error {
 		dirs = []string{prefix, ex.BinDir, ex.OpenIMConfigDir, ex.LogDir, ex.RuntimeDir, ex.StateDir}
 	}
 	dirs = append(dirs, filepath.Dir(path))
+	if c.stdout {
+		// The printed config may be written anywhere (Ansible checks it in a
+		// temp file first): name the env file next to --config absolutely.
+		abs, err := filepath.Abs(filepath.Join(filepath.Dir(path), ex.EnvFile))
+		if err != nil {
+			return err
+		}
+		ex.EnvFile = abs
+	}
 	text, err := c.text(ex)
 	if err != nil {
 		return withCode(ExitUsage, err)

@@ -99,7 +99,7 @@ func TestInitStdoutProcesses(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{"preStart: []", "- name: openim-push\n", "barrier: true", "- name: openim-msgtransfer\n    instances: 2\n"} {
+	for _, want := range []string{"preStart: []", "envFile: '" + filepath.Join(dir, "openim.env") + "'", "- name: openim-push\n", "barrier: true", "- name: openim-msgtransfer\n    instances: 2\n"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
