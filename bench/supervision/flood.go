@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -229,7 +230,7 @@ func measureFlood(ctx context.Context, ev *procEvents, p flooder, dir, flood str
 		}
 		newPid, l, timed, err := awaitRestart(ev, victim, parent, flood)
 		if err != nil {
-			r.err = fmt.Errorf("the victim did not come back: %w", err)
+			r.err = fmt.Errorf("the victim did not come back (kill %d of 5): %w; %s", k+1, err, explain(p, dir, parent))
 			return r
 		}
 		if timed {
@@ -366,4 +367,22 @@ func renderFlood(peers [][]floodResult, n int64) string {
 			perLine, lost, want, num(ms(lat[len(lat)/2])), num(ms(lat[len(lat)-1])), during, kills)
 	}
 	return b.String()
+}
+
+// explain says, for a victim that did not come back, what its supervisor
+// runs now and, for ours, what `status` says: enough to tell a supervisor
+// that did not restart from a restart the harness missed.
+func explain(p flooder, dir string, parent int) string {
+	var kids []string
+	for _, c := range childrenOf(parent) {
+		kids = append(kids, fmt.Sprintf("%d %s", c, filepath.Base(exeOf(c))))
+	}
+	out := fmt.Sprintf("children of %d now: [%s]", parent, strings.Join(kids, ", "))
+	if o, ok := p.(openim); ok {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		st, err := exec.CommandContext(ctx, o.bin, "status", "--config", filepath.Join(dir, "config.yaml")).CombinedOutput()
+		out += fmt.Sprintf("; status (%v):\n%s", err, st)
+	}
+	return out
 }
