@@ -77,14 +77,26 @@ func (e *procEvents) close() {
 
 // restart SIGKILLs victim and waits until a child of parent execs exe. It
 // returns that child and the time from just before the kill to its exec.
-func (e *procEvents) restart(victim, parent int, exe string, limit time.Duration) (int, time.Duration, error) {
-	// Drop what happened before.
+// drain drops every queued event, to the end: an overflow (ENOBUFS,
+// reported once) leaves the queue full, and stopping there left it full of
+// old events, so that the exec of a restart was dropped unreported (the
+// first flood run after the N = 1000 cycles, which read no events, "did not
+// come back" while status showed the victim restarted). A no-op on nil.
+func (e *procEvents) drain() {
+	if e == nil {
+		return
+	}
 	for {
 		n, _, err := unix.Recvfrom(e.fd, e.buf, unix.MSG_DONTWAIT)
-		if n <= 0 || err != nil {
-			break
+		if (err == nil && n > 0) || errors.Is(err, unix.ENOBUFS) || errors.Is(err, unix.EINTR) {
+			continue
 		}
+		return
 	}
+}
+
+func (e *procEvents) restart(victim, parent int, exe string, limit time.Duration) (int, time.Duration, error) {
+	e.drain()
 	var ts unix.Timespec
 	if err := unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts); err != nil {
 		return 0, 0, err
