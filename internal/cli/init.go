@@ -47,14 +47,16 @@ func newInitCmd(g *globals) *cobra.Command {
 			"that remain; --pre-start NAME,... keeps only those pre-start tools (\"\" for none).\n" +
 			"--stdout prints the config and writes nothing (the Ansible role uses it).",
 		Args: cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error { return c.run() },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c.setPre = cmd.Flags().Changed("pre-start")
+			return c.run()
+		},
 	}
 	cmd.Flags().BoolVarP(&c.force, "force", "f", false, "replace an existing config without asking")
 	cmd.Flags().StringVar(&c.prefix, "root", "", "put every path under this directory (bin, config, logs, run, state)")
 	cmd.Flags().StringVar(&c.processes, "processes", "", "only these programs, e.g. openim-msggateway or openim-push=4,openim-msgtransfer")
 	cmd.Flags().StringVar(&c.preStart, "pre-start", "", "only these of the pre-start tools, e.g. check-component (\"\": none)")
 	cmd.Flags().BoolVar(&c.stdout, "stdout", false, "print the config to stdout and write nothing")
-	cmd.PreRun = func(cmd *cobra.Command, _ []string) { c.setPre = cmd.Flags().Changed("pre-start") }
 	return cmd
 }
 

@@ -200,15 +200,8 @@ func setInstances(item *yaml.Node, name string, n int) error {
 
 // mapValue is the value of key in mapping m (nil when absent).
 func mapValue(m *yaml.Node, key string) *yaml.Node {
-	if m == nil || m.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == key {
-			return m.Content[i+1]
-		}
-	}
-	return nil
+	_, v := lookupKey(m, key)
+	return v
 }
 
 func removeKey(m *yaml.Node, key string) {

@@ -155,8 +155,12 @@ func lineOf(err error) int {
 	return int(^uint(0) >> 1)
 }
 
-// lookupKey finds a top-level key's key and value nodes.
+// lookupKey finds a key's key and value nodes in mapping m (nil, nil when
+// absent or m is not a mapping).
 func lookupKey(m *yaml.Node, key string) (k, v *yaml.Node) {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil, nil
+	}
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		if m.Content[i].Value == key {
 			return m.Content[i], m.Content[i+1]
