@@ -140,7 +140,13 @@ func TestRealOpenIMShippedConfig(t *testing.T) {
 			}
 		}
 	}
-	if tReady.Sub(tUsable) > 2*time.Second {
+	// READY=1 follows the last start step; the shipped config starts push,
+	// msggateway, msgtransfer and crontask after the API is usable (about
+	// 1-1.5 s later on an idle 2-core machine, 2.7 s seen under CI load).
+	if tReady.Before(tUsable) {
+		t.Errorf("READY=1 came %v before OpenIM was usable", tUsable.Sub(tReady))
+	}
+	if tReady.Sub(tUsable) > 6*time.Second {
 		t.Errorf("READY=1 came %v after OpenIM was usable", tReady.Sub(tUsable))
 	}
 
