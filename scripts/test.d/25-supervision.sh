@@ -113,15 +113,31 @@ no_orphans_after_sigkill() {
   [ "$(wc -w <<<"$gcs")" = 5 ] || { echo "grandchildren: $gcs"; return 1; }
   [ -s "$d/state/children.json" ] || { echo "no children.json"; return 1; }
   pgrep -f "^$sup -test.run" >/dev/null || { echo "no guardian process"; return 1; }
+  local t0 p left
+  t0=$(date +%s%N)
   kill -KILL "$sup_pid"
   wait "$sup_pid" 2>/dev/null || true
   sup_pid=
-  sleep 2
-  local p left=""
-  for p in $pids $gcs; do
-    if [ -e "/proc/$p" ] && ! grep -q ') Z ' "/proc/$p/stat" 2>/dev/null; then left="$left $p"; fi
+  # Until every child and grandchild is gone (or a zombie nobody reaps), at
+  # most 2 s.
+  while :; do
+    left=""
+    for p in $pids $gcs; do
+      if [ -e "/proc/$p" ] && ! grep -q ') Z ' "/proc/$p/stat" 2>/dev/null; then left="$left $p"; fi
+    done
+    [ -n "$left" ] && [ $(($(date +%s%N) - t0)) -lt 2000000000 ] || break
+    sleep 0.05
   done
-  [ -z "$left" ] || { echo "alive 2 s after the supervisor was SIGKILLed:$left"; return 1; }
+  if [ -n "$left" ]; then
+    echo "alive 2 s after the supervisor was SIGKILLed:$left (children: $(echo $pids); grandchildren: $(echo $gcs))"
+    for p in $left; do
+      echo "  pid $p: stat: $(cat "/proc/$p/stat" 2>&1); cmdline: $(tr '\0' ' ' <"/proc/$p/cmdline" 2>&1)"
+    done
+    echo "  guardian: $(pgrep -af "^$sup -test.run" || echo gone)"
+    echo "  supervisor's log:"; tail -n 30 "$d/sup.log"
+    return 1
+  fi
+  echo "     every child and grandchild gone $((($(date +%s%N) - t0) / 1000000)) ms after the SIGKILL"
   grep -q "guardian: the supervisor is gone; killed pid" "$d/sup.log" || { echo "the guardian said nothing"; return 1; }
 }
 check "no orphan, grandchildren included, 2 s after 'run' is SIGKILLed" no_orphans_after_sigkill
