@@ -25,7 +25,7 @@ func New(opts Options) (Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := ks.New(program{}, launchdConfig(o))
+	s, err := ks.New(program{}, launchdConfig(o).kardianos())
 	if err != nil {
 		return nil, fmt.Errorf("launchd service %s: %w", Name, err)
 	}

@@ -60,7 +60,7 @@ func (m *windowsManager) Install(ctx context.Context) (InstallResult, error) {
 		res.Note = setRecovery(s)
 		return res, nil
 	}
-	ksvc, err := ks.New(program{}, kc)
+	ksvc, err := ks.New(program{}, kc.kardianos())
 	if err != nil {
 		return res, fmt.Errorf("service %s: %w", Name, err)
 	}
