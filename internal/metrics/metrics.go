@@ -10,19 +10,21 @@
 package metrics
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"runtime"
 	"strconv"
+	"strings"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
+	vm "github.com/VictoriaMetrics/metrics"
 
 	"github.com/openim-supervisor/openim-supervisor/internal/buildinfo"
 	"github.com/openim-supervisor/openim-supervisor/internal/supervisor"
@@ -37,61 +39,71 @@ const DefaultPort = 9464
 // StatusFunc returns the current instance snapshot (supervisor.Manager.Status).
 type StatusFunc func() []supervisor.InstanceStatus
 
-// Collector turns a status snapshot into metrics at scrape time.
-type Collector struct {
-	status   StatusFunc
-	up       *prometheus.Desc
-	state    *prometheus.Desc
-	restarts *prometheus.Desc
-	exitCode *prometheus.Desc
-	start    *prometheus.Desc
-	failed   *prometheus.Desc
+// family is one metric family: its name, help text and type.
+type family struct{ name, help, typ string }
+
+// The supervisor's families, in the order they are written.
+func families() (up, state, restarts, exitCode, start, failed family) {
+	return family{"openim_supervisor_up", "1 when the instance is running (started and ready), else 0.", "gauge"},
+		family{"openim_supervisor_state", "1 for the instance's current state (pending, starting, running, backoff, stopping, stopped, exited, failed).", "gauge"},
+		family{"openim_supervisor_restarts_total", "Restarts of the instance since the supervisor started.", "counter"},
+		family{"openim_supervisor_last_exit_code", "Exit code of the instance's last run (128+signal when killed by a signal); absent before the first exit.", "gauge"},
+		family{"openim_supervisor_start_time_seconds", "Unix time the current run of the instance started; absent when not running.", "gauge"},
+		family{"openim_supervisor_failed", "1 when the instance is marked failed (too many crashes; retried after the cool-down).", "gauge"}
 }
 
-// NewCollector returns a collector reading status at every scrape.
-func NewCollector(status StatusFunc) *Collector {
-	labels := []string{"process", "index"}
-	return &Collector{
-		status: status,
-		up: prometheus.NewDesc("openim_supervisor_up",
-			"1 when the instance is running (started and ready), else 0.", labels, nil),
-		state: prometheus.NewDesc("openim_supervisor_state",
-			"1 for the instance's current state (pending, starting, running, backoff, stopping, stopped, exited, failed).",
-			append(labels, "state"), nil),
-		restarts: prometheus.NewDesc("openim_supervisor_restarts_total",
-			"Restarts of the instance since the supervisor started.", labels, nil),
-		exitCode: prometheus.NewDesc("openim_supervisor_last_exit_code",
-			"Exit code of the instance's last run (128+signal when killed by a signal); absent before the first exit.", labels, nil),
-		start: prometheus.NewDesc("openim_supervisor_start_time_seconds",
-			"Unix time the current run of the instance started; absent when not running.", labels, nil),
-		failed: prometheus.NewDesc("openim_supervisor_failed",
-			"1 when the instance is marked failed (too many crashes; retried after the cool-down).", labels, nil),
+// WriteMetrics writes the Prometheus text exposition of snap: each family
+// with its HELP and TYPE, one series per instance labelled process and
+// index (sorted label names, as Prometheus's own client writes them), then
+// openim_supervisor_build_info.
+func WriteMetrics(w io.Writer, snap []supervisor.InstanceStatus, build buildinfo.Info) error {
+	bw := bufio.NewWriter(w)
+	labels := make([]string, len(snap))
+	for i, s := range snap {
+		labels[i] = `index="` + strconv.Itoa(s.Index) + `",process="` + labelValue(s.Name) + `"`
 	}
-}
-
-// Describe implements prometheus.Collector.
-func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.up, c.state, c.restarts, c.exitCode, c.start, c.failed} {
-		ch <- d
-	}
-}
-
-// Collect implements prometheus.Collector.
-func (c *Collector) Collect(ch chan<- prometheus.Metric) {
-	for _, s := range c.status() {
-		lv := []string{s.Name, strconv.Itoa(s.Index)}
-		ch <- prometheus.MustNewConstMetric(c.up, prometheus.GaugeValue, b2f(s.State == supervisor.StateRunning), lv...)
-		ch <- prometheus.MustNewConstMetric(c.state, prometheus.GaugeValue, 1, append(lv, string(s.State))...)
-		ch <- prometheus.MustNewConstMetric(c.restarts, prometheus.CounterValue, float64(s.Restarts), lv...)
-		ch <- prometheus.MustNewConstMetric(c.failed, prometheus.GaugeValue, b2f(s.State == supervisor.StateFailed), lv...)
-		if s.LastExit != nil {
-			ch <- prometheus.MustNewConstMetric(c.exitCode, prometheus.GaugeValue, float64(s.LastExit.Code), lv...)
-		}
-		if s.PID > 0 && !s.StartedAt.IsZero() {
-			ch <- prometheus.MustNewConstMetric(c.start, prometheus.GaugeValue,
-				float64(s.StartedAt.UnixNano())/1e9, lv...)
+	up, state, restarts, exitCode, start, failed := families()
+	series := func(f family, value func(s supervisor.InstanceStatus) (extra string, v float64, ok bool)) {
+		fmt.Fprintf(bw, "# HELP %s %s\n# TYPE %s %s\n", f.name, f.help, f.name, f.typ)
+		for i, s := range snap {
+			if extra, v, ok := value(s); ok {
+				fmt.Fprintf(bw, "%s{%s%s} %s\n", f.name, labels[i], extra, strconv.FormatFloat(v, 'g', -1, 64))
+			}
 		}
 	}
+	series(up, func(s supervisor.InstanceStatus) (string, float64, bool) {
+		return "", b2f(s.State == supervisor.StateRunning), true
+	})
+	series(state, func(s supervisor.InstanceStatus) (string, float64, bool) {
+		return `,state="` + labelValue(string(s.State)) + `"`, 1, true
+	})
+	series(restarts, func(s supervisor.InstanceStatus) (string, float64, bool) { return "", float64(s.Restarts), true })
+	series(failed, func(s supervisor.InstanceStatus) (string, float64, bool) {
+		return "", b2f(s.State == supervisor.StateFailed), true
+	})
+	series(exitCode, func(s supervisor.InstanceStatus) (string, float64, bool) {
+		if s.LastExit == nil {
+			return "", 0, false
+		}
+		return "", float64(s.LastExit.Code), true
+	})
+	series(start, func(s supervisor.InstanceStatus) (string, float64, bool) {
+		return "", float64(s.StartedAt.UnixNano()) / 1e9, s.PID > 0 && !s.StartedAt.IsZero()
+	})
+	fmt.Fprintf(bw, "# HELP openim_supervisor_build_info 1, labelled with the versions of openim-supervisor, the OpenIM it ships and Go.\n"+
+		"# TYPE openim_supervisor_build_info gauge\n"+
+		"openim_supervisor_build_info{goversion=\"%s\",openim_version=\"%s\",version=\"%s\"} 1\n",
+		labelValue(runtime.Version()), labelValue(build.OpenIMVersion), labelValue(build.Version))
+	return bw.Flush()
+}
+
+// labelValue escapes a label value for the text format: backslash, double
+// quote and line feed.
+func labelValue(v string) string {
+	if !strings.ContainsAny(v, "\\\"\n") {
+		return v
+	}
+	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(v)
 }
 
 func b2f(b bool) float64 {
@@ -101,20 +113,23 @@ func b2f(b bool) float64 {
 	return 0
 }
 
-// Handler returns the /metrics handler: the supervisor's metrics, its
-// build_info, plus the Go runtime and process collectors of the supervisor itself.
+// Handler returns the /metrics handler: the supervisor's metrics, read
+// from status at each scrape, its build_info, then the Go runtime and
+// process metrics of the supervisor itself (VictoriaMetrics/metrics, which
+// reads runtime/metrics and /proc/self at the scrape; Prometheus's own
+// client, used before, registered its collectors and protobuf descriptors
+// at package init, which cost every start of the binary about 2 ms).
 func Handler(status StatusFunc, build buildinfo.Info) http.Handler {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(NewCollector(status),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "openim_supervisor_build_info",
-			Help: "1, labelled with the versions of openim-supervisor, the OpenIM it ships and Go.",
-			ConstLabels: prometheus.Labels{"version": build.Version, "openim_version": build.OpenIMVersion,
-				"goversion": runtime.Version()},
-		}, func() float64 { return 1 }),
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		var buf bytes.Buffer
+		if err := WriteMetrics(&buf, status(), build); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		vm.WriteProcessMetrics(&buf)
+		_, _ = w.Write(buf.Bytes())
+	})
 }
 
 // Server is a running metrics endpoint.

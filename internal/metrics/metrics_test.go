@@ -12,6 +12,10 @@ import (
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
 	"github.com/openim-supervisor/openim-supervisor/internal/buildinfo"
 	"github.com/openim-supervisor/openim-supervisor/internal/supervisor"
 )
@@ -77,6 +81,20 @@ func TestScrape(t *testing.T) {
 			t.Errorf("scrape lacks %q", want)
 		}
 	}
+	// The whole scrape, ours and the runtime's, must parse as Prometheus
+	// parses it.
+	parsed, err := parseText(strings.NewReader(text))
+	if err != nil {
+		t.Fatalf("the scrape does not parse: %v\n%s", err, text)
+	}
+	if f := parsed["openim_supervisor_restarts_total"]; f == nil || f.GetType() != dto.MetricType_COUNTER || len(f.GetMetric()) != 2 {
+		t.Errorf("restarts_total parsed as %v", f)
+	}
+	for _, want := range []string{"process_cpu_seconds_total", "process_resident_memory_bytes", "go_memstats_heap_inuse_bytes"} {
+		if parsed[want] == nil {
+			t.Errorf("scrape lacks %s", want)
+		}
+	}
 	if strings.Contains(text, `openim_supervisor_start_time_seconds{index="3"`) {
 		t.Error("start time reported for an instance that is not running")
 	}
@@ -94,6 +112,39 @@ func TestScrape(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("Serve did not stop")
+	}
+}
+
+// parseText parses a scrape with Prometheus's own text parser (legacy
+// metric names, as the text format 0.0.4 has them).
+func parseText(r io.Reader) (map[string]*dto.MetricFamily, error) {
+	p := expfmt.NewTextParser(model.LegacyValidation)
+	return p.TextToMetricFamilies(r)
+}
+
+func TestLabelValuesEscaped(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	odd := "a\\b\"c\nd"
+	if err := WriteMetrics(&b, []supervisor.InstanceStatus{{Name: odd, State: supervisor.StateRunning}}, buildinfo.Info{Version: odd}); err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := parseText(strings.NewReader(b.String()))
+	if err != nil {
+		t.Fatalf("does not parse: %v\n%s", err, b.String())
+	}
+	for _, name := range []string{"openim_supervisor_up", "openim_supervisor_build_info"} {
+		m := parsed[name].GetMetric()
+		if len(m) != 1 {
+			t.Fatalf("%s: %d series", name, len(m))
+		}
+		found := false
+		for _, l := range m[0].GetLabel() {
+			found = found || l.GetValue() == odd
+		}
+		if !found {
+			t.Errorf("%s: no label reads back as %q: %v", name, odd, m[0].GetLabel())
+		}
 	}
 }
 
