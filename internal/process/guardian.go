@@ -36,8 +36,21 @@ type Guardian struct {
 	cmd *exec.Cmd
 	err error // first write error (the guardian is gone)
 
+	forked   chan struct{} // closed when its fork and exec returned
+	forkErr  error         // why they failed; read after forked closed
 	started  chan struct{} // closed when the guardian listens or is known not to
 	startErr error         // why it did not come up; read after started closed
+}
+
+// fail records why the guardian did not come up: Started reports it, and
+// every later Add and Drop fails with it.
+func (g *Guardian) fail(err error) {
+	g.startErr = err
+	g.mu.Lock()
+	if g.err == nil {
+		g.err = err
+	}
+	g.mu.Unlock()
 }
 
 // Started waits until the guardian listens (nil) or is known not to (why).
@@ -50,8 +63,14 @@ func (g *Guardian) Started(ctx context.Context) error {
 	}
 }
 
-// PID of the guardian process.
-func (g *Guardian) PID() int { return g.cmd.Process.Pid }
+// PID of the guardian process (0 when it could not be started).
+func (g *Guardian) PID() int {
+	<-g.forked
+	if g.forkErr != nil {
+		return 0
+	}
+	return g.cmd.Process.Pid
+}
 
 // Add tells the guardian about a started child.
 func (g *Guardian) Add(r Record) error {
@@ -75,7 +94,7 @@ func (g *Guardian) send(line []byte) error {
 		return g.err
 	}
 	if _, err := g.w.Write(line); err != nil {
-		g.err = fmt.Errorf("guardian (pid %d) is gone: %w", g.cmd.Process.Pid, err)
+		g.err = fmt.Errorf("guardian (pid %d) is gone: %w", g.PID(), err)
 		return g.err
 	}
 	return nil
@@ -87,6 +106,10 @@ func (g *Guardian) Close() error {
 	g.mu.Lock()
 	err := g.w.Close()
 	g.mu.Unlock()
+	<-g.forked
+	if g.forkErr != nil {
+		return err
+	}
 	if werr := g.cmd.Wait(); werr != nil && err == nil {
 		err = fmt.Errorf("guardian: %w", werr)
 	}

@@ -3,6 +3,7 @@ package process
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -176,6 +177,50 @@ func TestGuardianIgnoresTerminalSignals(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	if err := g.Add(Record{ID: "x:0", PID: 1 << 22, PGID: 1 << 22, StartTime: 1}); err != nil {
 		t.Fatalf("guardian died of SIGINT: %v", err)
+	}
+	if err := g.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Records sent while the guardian does not read (its start competes with
+// the children's) do not block the sender: 4000 of them, about 600 KiB,
+// more than a default pipe's 64 KiB.
+func TestGuardianBuffersRecords(t *testing.T) {
+	t.Parallel()
+	g, err := StartGuardian()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Started(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	pid := g.PID()
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Kill(pid, syscall.SIGCONT)
+	done := make(chan error, 1)
+	go func() {
+		for i := range 4000 {
+			if err := g.Add(Record{ID: fmt.Sprintf("openim-push:%d", i), PID: 1<<22 - i, PGID: 1<<22 - i, StartTime: 1, Exe: "/nonexistent/openim-push"}); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		syscall.Kill(pid, syscall.SIGCONT)
+		t.Fatal("Add blocked while the guardian did not read")
+	}
+	if err := syscall.Kill(pid, syscall.SIGCONT); err != nil {
+		t.Fatal(err)
 	}
 	if err := g.Close(); err != nil {
 		t.Fatal(err)
