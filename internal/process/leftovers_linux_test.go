@@ -162,8 +162,9 @@ func TestGuardianKillsGroupsWhenSupervisorGoes(t *testing.T) {
 	}
 }
 
-func TestGuardianIgnoresTerminalSignals(t *testing.T) {
-	t.Parallel()
+// listeningGuardian starts a guardian and waits until it listens.
+func listeningGuardian(t *testing.T) *Guardian {
+	t.Helper()
 	g, err := StartGuardian()
 	if err != nil {
 		t.Fatal(err)
@@ -171,6 +172,12 @@ func TestGuardianIgnoresTerminalSignals(t *testing.T) {
 	if err := g.Started(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	return g
+}
+
+func TestGuardianIgnoresTerminalSignals(t *testing.T) {
+	t.Parallel()
+	g := listeningGuardian(t)
 	if err := g.cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
 	}
@@ -188,13 +195,7 @@ func TestGuardianIgnoresTerminalSignals(t *testing.T) {
 // more than a default pipe's 64 KiB.
 func TestGuardianBuffersRecords(t *testing.T) {
 	t.Parallel()
-	g, err := StartGuardian()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := g.Started(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	g := listeningGuardian(t)
 	pid := g.PID()
 	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
