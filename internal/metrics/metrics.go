@@ -39,17 +39,16 @@ const DefaultPort = 9464
 // StatusFunc returns the current instance snapshot (supervisor.Manager.Status).
 type StatusFunc func() []supervisor.InstanceStatus
 
-// family is one metric family: its name, help text and type.
-type family struct{ name, help, typ string }
+// family is one metric family: its name, help text and type, and the
+// value of an instance's series (extra labels; ok false: no series).
+type family struct {
+	name, help, typ string
+	value           func(s supervisor.InstanceStatus) (extra string, v float64, ok bool)
+}
 
-// The supervisor's families, in the order they are written.
-func families() (up, state, restarts, exitCode, start, failed family) {
-	return family{"openim_supervisor_up", "1 when the instance is running (started and ready), else 0.", "gauge"},
-		family{"openim_supervisor_state", "1 for the instance's current state (pending, starting, running, backoff, stopping, stopped, exited, failed).", "gauge"},
-		family{"openim_supervisor_restarts_total", "Restarts of the instance since the supervisor started.", "counter"},
-		family{"openim_supervisor_last_exit_code", "Exit code of the instance's last run (128+signal when killed by a signal); absent before the first exit.", "gauge"},
-		family{"openim_supervisor_start_time_seconds", "Unix time the current run of the instance started; absent when not running.", "gauge"},
-		family{"openim_supervisor_failed", "1 when the instance is marked failed (too many crashes; retried after the cool-down).", "gauge"}
+// always is a family's value for every instance, without extra labels.
+func always(v func(s supervisor.InstanceStatus) float64) func(supervisor.InstanceStatus) (string, float64, bool) {
+	return func(s supervisor.InstanceStatus) (string, float64, bool) { return "", v(s), true }
 }
 
 // WriteMetrics writes the Prometheus text exposition of snap: each family
@@ -57,39 +56,42 @@ func families() (up, state, restarts, exitCode, start, failed family) {
 // index (sorted label names, as Prometheus's own client writes them), then
 // openim_supervisor_build_info.
 func WriteMetrics(w io.Writer, snap []supervisor.InstanceStatus, build buildinfo.Info) error {
+	families := []family{
+		{"openim_supervisor_up", "1 when the instance is running (started and ready), else 0.", "gauge",
+			always(func(s supervisor.InstanceStatus) float64 { return b2f(s.State == supervisor.StateRunning) })},
+		{"openim_supervisor_state", "1 for the instance's current state (pending, starting, running, backoff, stopping, stopped, exited, failed).", "gauge",
+			func(s supervisor.InstanceStatus) (string, float64, bool) {
+				return `,state="` + labelValue(string(s.State)) + `"`, 1, true
+			}},
+		{"openim_supervisor_restarts_total", "Restarts of the instance since the supervisor started.", "counter",
+			always(func(s supervisor.InstanceStatus) float64 { return float64(s.Restarts) })},
+		{"openim_supervisor_failed", "1 when the instance is marked failed (too many crashes; retried after the cool-down).", "gauge",
+			always(func(s supervisor.InstanceStatus) float64 { return b2f(s.State == supervisor.StateFailed) })},
+		{"openim_supervisor_last_exit_code", "Exit code of the instance's last run (128+signal when killed by a signal); absent before the first exit.", "gauge",
+			func(s supervisor.InstanceStatus) (string, float64, bool) {
+				if s.LastExit == nil {
+					return "", 0, false
+				}
+				return "", float64(s.LastExit.Code), true
+			}},
+		{"openim_supervisor_start_time_seconds", "Unix time the current run of the instance started; absent when not running.", "gauge",
+			func(s supervisor.InstanceStatus) (string, float64, bool) {
+				return "", float64(s.StartedAt.UnixNano()) / 1e9, s.PID > 0 && !s.StartedAt.IsZero()
+			}},
+	}
 	bw := bufio.NewWriter(w)
 	labels := make([]string, len(snap))
 	for i, s := range snap {
 		labels[i] = `index="` + strconv.Itoa(s.Index) + `",process="` + labelValue(s.Name) + `"`
 	}
-	up, state, restarts, exitCode, start, failed := families()
-	series := func(f family, value func(s supervisor.InstanceStatus) (extra string, v float64, ok bool)) {
+	for _, f := range families {
 		fmt.Fprintf(bw, "# HELP %s %s\n# TYPE %s %s\n", f.name, f.help, f.name, f.typ)
 		for i, s := range snap {
-			if extra, v, ok := value(s); ok {
+			if extra, v, ok := f.value(s); ok {
 				fmt.Fprintf(bw, "%s{%s%s} %s\n", f.name, labels[i], extra, strconv.FormatFloat(v, 'g', -1, 64))
 			}
 		}
 	}
-	series(up, func(s supervisor.InstanceStatus) (string, float64, bool) {
-		return "", b2f(s.State == supervisor.StateRunning), true
-	})
-	series(state, func(s supervisor.InstanceStatus) (string, float64, bool) {
-		return `,state="` + labelValue(string(s.State)) + `"`, 1, true
-	})
-	series(restarts, func(s supervisor.InstanceStatus) (string, float64, bool) { return "", float64(s.Restarts), true })
-	series(failed, func(s supervisor.InstanceStatus) (string, float64, bool) {
-		return "", b2f(s.State == supervisor.StateFailed), true
-	})
-	series(exitCode, func(s supervisor.InstanceStatus) (string, float64, bool) {
-		if s.LastExit == nil {
-			return "", 0, false
-		}
-		return "", float64(s.LastExit.Code), true
-	})
-	series(start, func(s supervisor.InstanceStatus) (string, float64, bool) {
-		return "", float64(s.StartedAt.UnixNano()) / 1e9, s.PID > 0 && !s.StartedAt.IsZero()
-	})
 	fmt.Fprintf(bw, "# HELP openim_supervisor_build_info 1, labelled with the versions of openim-supervisor, the OpenIM it ships and Go.\n"+
 		"# TYPE openim_supervisor_build_info gauge\n"+
 		"openim_supervisor_build_info{goversion=\"%s\",openim_version=\"%s\",version=\"%s\"} 1\n",
@@ -118,7 +120,8 @@ func b2f(b bool) float64 {
 // process metrics of the supervisor itself (VictoriaMetrics/metrics, which
 // reads runtime/metrics and /proc/self at the scrape; Prometheus's own
 // client, used before, registered its collectors and protobuf descriptors
-// at package init, which cost every start of the binary about 2 ms).
+// at package init, which every start of the binary paid: see
+// docs/design.md).
 func Handler(status StatusFunc, build buildinfo.Info) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
