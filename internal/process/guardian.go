@@ -36,8 +36,7 @@ type Guardian struct {
 	cmd *exec.Cmd
 	err error // first write error (the guardian is gone)
 
-	forked   chan struct{} // closed when its fork and exec returned
-	forkErr  error         // why they failed; read after forked closed
+	forked   chan struct{} // closed when its fork and exec returned (cmd.Process nil: they failed)
 	started  chan struct{} // closed when the guardian listens or is known not to
 	startErr error         // why it did not come up; read after started closed
 }
@@ -66,7 +65,7 @@ func (g *Guardian) Started(ctx context.Context) error {
 // PID of the guardian process (0 when it could not be started).
 func (g *Guardian) PID() int {
 	<-g.forked
-	if g.forkErr != nil {
+	if g.cmd.Process == nil {
 		return 0
 	}
 	return g.cmd.Process.Pid
@@ -107,7 +106,7 @@ func (g *Guardian) Close() error {
 	err := g.w.Close()
 	g.mu.Unlock()
 	<-g.forked
-	if g.forkErr != nil {
+	if g.cmd.Process == nil {
 		return err
 	}
 	if werr := g.cmd.Wait(); werr != nil && err == nil {

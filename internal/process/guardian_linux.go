@@ -75,7 +75,6 @@ func (g *Guardian) start(r, readyW, readyR *os.File, self string) {
 	err := g.cmd.Start()
 	r.Close()
 	readyW.Close()
-	g.forkErr = err
 	close(g.forked)
 	if err != nil {
 		g.fail(fmt.Errorf("start guardian: %w", err))
