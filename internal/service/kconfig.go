@@ -6,7 +6,7 @@ import "time"
 // launchd daemon, in plain types: it is built and tested on every OS, while
 // only the Windows and macOS builds link kardianos (kardianos.go). Its
 // package init probes for the init system, which a Linux binary has no use
-// for: it cost every start, the guardian's included, about 0.8 ms.
+// for, at every start, the guardian's included (docs/design.md).
 type registration struct {
 	Name, DisplayName, Description string
 	Executable                     string
