@@ -180,28 +180,32 @@ func measureFlood(ctx context.Context, ev *procEvents, p flooder, dir, flood str
 	go func() { cmd.Wait(); close(exited) }()
 	defer cleanup(cmd, sc, exited)
 
-	// The 5 children, the victim told by its argument.
-	var tr tree
+	// The 5 children, the victim told by its argument. A child just forked
+	// may still show its parent's command line, so wait until the victim and
+	// the 4 flooders are each told apart: a victim pid of 0 would make the
+	// kill below signal the bench's own process group.
+	victim, parent := 0, 0
+	var flooders []int
 	deadline := time.Now().Add(time.Minute)
 	for {
-		tr = sc.scan(cmd.Process.Pid)
-		if len(tr.children) >= 5 {
+		tr := sc.scan(cmd.Process.Pid)
+		victim, parent, flooders = 0, 0, flooders[:0]
+		for c, par := range tr.children {
+			switch {
+			case exeOf(c) == flood && isVictim(c):
+				victim, parent = c, par
+			case exeOf(c) == flood:
+				flooders = append(flooders, c)
+			}
+		}
+		if victim > 0 && len(flooders) == 4 {
 			break
 		}
 		if time.Now().After(deadline) {
-			r.err = fmt.Errorf("only %d of 5 children after a minute", len(tr.children))
+			r.err = fmt.Errorf("after a minute: victim %d, %d of 4 flooders, %d children", victim, len(flooders), len(tr.children))
 			return r
 		}
 		time.Sleep(10 * time.Millisecond)
-	}
-	victim, parent := 0, 0
-	var flooders []int
-	for c, par := range tr.children {
-		if isVictim(c) {
-			victim, parent = c, par
-		} else {
-			flooders = append(flooders, c)
-		}
 	}
 	time.Sleep(1500 * time.Millisecond) // the victim ran over a second: no peer delays its restart
 

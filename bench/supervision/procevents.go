@@ -180,6 +180,9 @@ func ppidOf(pid int) int {
 // lost, timed false) found by polling parent's children lists.
 func awaitRestart(ev *procEvents, victim, parent int, exe string) (newPid int, lat time.Duration, timed bool, err error) {
 	const limit = 30 * time.Second
+	if victim <= 0 {
+		return 0, 0, false, fmt.Errorf("no victim to kill (pid %d)", victim) // kill(0) would signal our own group
+	}
 	before := map[int]bool{}
 	for _, c := range childrenOf(parent) {
 		before[c] = true
