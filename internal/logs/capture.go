@@ -1,6 +1,7 @@
 package logs
 
 import (
+	"bytes"
 	"io"
 	"strconv"
 	"sync"
@@ -8,20 +9,21 @@ import (
 	"time"
 )
 
-// DefaultQueueBytes is how much output an instance may have queued (not yet
-// handed to the sink) before its readers pause.
+// DefaultQueueBytes is how much output an instance may have queued (read
+// but not yet handed to the sink) before its readers pause.
 const DefaultQueueBytes = 512 << 10
 
 // DefaultStall is how long a full queue waits for the sink to make progress
 // before it drops lines instead of holding the child back.
 const DefaultStall = 5 * time.Second
 
-// Capture moves lines from per-instance queues to one sink. A single
-// Up to two dispatcher goroutines, started on demand and ended when every
-// queue is empty, hand each queue's lines to the sink as one Batch (one
-// queue at a time per dispatcher, so each instance's lines stay in order);
-// readers only append to their queue. A full queue pauses its readers until the
-// dispatcher has written its batch (backpressure); see the package comment.
+// Capture moves lines from per-instance queues to one sink. Readers only
+// append the bytes they read to their queue. Up to two dispatcher
+// goroutines, started on demand and ended when every queue is empty, take
+// a queue's bytes at once, cut them into lines and hand those to the sink
+// in Batches (one queue at a time per dispatcher, so each instance's lines
+// stay in order). A full queue pauses its readers until a dispatcher took
+// its bytes (backpressure); see the package comment.
 type Capture struct {
 	sink     Sink
 	maxBytes int
@@ -31,10 +33,11 @@ type Capture struct {
 	pending []*Queue // queues with lines not yet delivered
 	running int      // dispatcher goroutines active
 	idle    *sync.Cond
-	// free holds delivered batches for reuse by any queue: a burst reuses
-	// its buffers instead of allocating one per batch, and the garbage
-	// collector empties the pool once the burst is over.
-	free sync.Pool
+	// free and freeRaw hold delivered batches for reuse by any queue: a
+	// burst reuses its buffers instead of allocating one per batch, and
+	// the garbage collector empties the pools once the burst is over.
+	free    sync.Pool
+	freeRaw sync.Pool
 }
 
 // Options tune a Capture; the zero value gives the defaults.
@@ -68,7 +71,11 @@ type QueueOptions struct {
 
 // Queue returns the queue of one instance.
 func (c *Capture) Queue(process string, index int, o QueueOptions) *Queue {
-	return &Queue{c: c, process: process, index: index, joinSplit: o.JoinSplitRecords}
+	q := &Queue{c: c, process: process, index: index}
+	for i := range q.split {
+		q.split[i] = splitter{stream: Stream(i), joinSplit: o.JoinSplitRecords}
+	}
+	return q
 }
 
 // Flush waits until every queued line was handed to the sink.
@@ -114,67 +121,91 @@ func (c *Capture) dispatch() {
 	}
 }
 
-// Queue is the bounded line queue of one instance. Its readers (one per
-// pipe) may run concurrently.
+// Queue is the bounded queue of one instance. Its readers (one per pipe)
+// may run concurrently; they only append the bytes they read, each read as
+// one chunk with its time (put). The lines are cut and formatted when the
+// queue is delivered, on a dispatcher goroutine: the poller, which reads
+// every child's pipes on one goroutine, then does no per-line work, and two
+// instances' lines are cut on two cores at once.
 type Queue struct {
-	c         *Capture
-	process   string
-	index     int
-	joinSplit bool
+	c       *Capture
+	process string
+	index   int
 
 	dropped atomic.Uint64 // every line dropped so far
 
+	// split cuts each stream's bytes into lines; only the dispatcher
+	// delivering q uses them (q stays scheduled meanwhile).
+	split [2]splitter
+
 	mu         sync.Mutex
-	cur        *Batch // lines not yet taken by the dispatcher
-	scratch    *Batch // lines being dropped (see fill)
+	cur        *rawBatch // bytes not yet taken by the dispatcher
 	scheduled  bool
 	unreported int      // dropped lines not yet reported in the output
+	gap        [2]bool  // a stream's bytes were dropped since its last chunk
 	waiters    []func() // paused readers, resumed when there is room
 	dropping   bool     // the sink stalled: drop instead of pausing
 	stallTimer *time.Timer
 }
 
+// rawBatch is what an instance's readers queued: its pipes' bytes as read,
+// back to back, in chunks (one per read) that carry the read's time and
+// stream.
+type rawBatch struct {
+	data   []byte
+	chunks []rawChunk
+}
+
+type rawChunk struct {
+	time   int64 // unix nanoseconds
+	end    int32 // end of the chunk in rawBatch.data
+	stream Stream
+	flags  uint8
+}
+
+const (
+	chunkGap uint8 = 1 << iota // bytes of the stream were dropped before this chunk
+	chunkEOF                   // the stream ended after this chunk
+)
+
+// splitStep is the most bytes cut into lines at once: a batch is handed to
+// the sink once it holds the queue's size, so even a read of empty lines
+// (2 bytes each, 33 as records) makes batches of bounded size.
+const splitStep = 16 << 10
+
 // Dropped returns how many lines of this instance were dropped so far
 // because the sink made no progress.
 func (q *Queue) Dropped() uint64 { return q.dropped.Load() }
 
-// fill returns the batch a reader appends lines to, with q.mu held until
-// filled. While the sink is stalled and the queue is full, it is a scratch
-// batch whose lines filled counts as dropped.
-func (q *Queue) fill() *Batch {
+// put queues p, read from stream s now, and schedules the queue. It
+// reports whether the queue is now full: the caller should pause reading
+// and call WhenRoom. While the sink is stalled and the queue is full, p is
+// dropped and its lines counted instead.
+func (q *Queue) put(s Stream, p []byte, flags uint8) (full bool) {
+	t := time.Now().UnixNano()
 	q.mu.Lock()
-	if q.dropping && q.cur != nil && q.cur.Bytes() >= q.c.maxBytes {
-		if q.scratch == nil {
-			q.scratch = &Batch{}
-		}
-		return q.scratch
-	}
-	if q.cur == nil {
-		q.cur = q.c.getBatch(q.process, q.index)
-	}
-	return q.cur
-}
-
-// filled ends fill: b now has the lines [before, b.Len()) more. It reports
-// whether the queue is now full: the caller should pause reading and call
-// WhenRoom.
-func (q *Queue) filled(b *Batch, before int) (full bool) {
-	if b == q.scratch {
-		n := b.Len() - before
+	if q.dropping && q.cur != nil && len(q.cur.data) >= q.c.maxBytes && flags&chunkEOF == 0 {
+		n := bytes.Count(p, newline)
 		q.dropped.Add(uint64(n))
 		q.unreported += n
-		b.reset()
-		if cap(b.text) > 256<<10 {
-			q.scratch = nil
-		}
+		q.gap[s] = true
 		q.mu.Unlock()
 		return false
 	}
-	if b.Len() == before {
+	if len(p) == 0 && flags == 0 {
 		q.mu.Unlock()
 		return false
 	}
-	full = !q.dropping && b.Bytes() >= q.c.maxBytes
+	if q.cur == nil {
+		q.cur = q.c.getRaw()
+	}
+	if q.gap[s] {
+		q.gap[s] = false
+		flags |= chunkGap
+	}
+	q.cur.data = append(q.cur.data, p...)
+	q.cur.chunks = append(q.cur.chunks, rawChunk{time: t, end: int32(len(q.cur.data)), stream: s, flags: flags})
+	full = !q.dropping && len(q.cur.data) >= q.c.maxBytes
 	sched := !q.scheduled
 	q.scheduled = true
 	q.mu.Unlock()
@@ -182,6 +213,24 @@ func (q *Queue) filled(b *Batch, before int) (full bool) {
 		q.c.schedule(q)
 	}
 	return full
+}
+
+// getRaw takes a raw batch from the pool, or makes one.
+func (c *Capture) getRaw() *rawBatch {
+	if r, _ := c.freeRaw.Get().(*rawBatch); r != nil {
+		return r
+	}
+	return &rawBatch{}
+}
+
+// putRaw returns a delivered raw batch to the pool, unless it is far
+// larger than a queue holds.
+func (c *Capture) putRaw(r *rawBatch) {
+	if cap(r.data) > 2*c.maxBytes+2*MaxLine {
+		return
+	}
+	r.data, r.chunks = r.data[:0], r.chunks[:0]
+	c.freeRaw.Put(r)
 }
 
 // getBatch takes a batch from the pool, or makes one.
@@ -208,7 +257,7 @@ func (c *Capture) putBatch(b *Batch) {
 // again, or once the sink stalled and the queue drops lines instead.
 func (q *Queue) WhenRoom(resume func()) {
 	q.mu.Lock()
-	if q.dropping || q.cur == nil || q.cur.Bytes() < q.c.maxBytes {
+	if q.dropping || q.cur == nil || len(q.cur.data) < q.c.maxBytes {
 		q.mu.Unlock()
 		resume()
 		return
@@ -222,7 +271,8 @@ func (q *Queue) WhenRoom(resume func()) {
 
 // stalled: the sink made no progress on this queue for the stall time.
 // Drop what is queued and let the readers go on; lines are dropped (and
-// counted) until the sink moves again.
+// counted) until the sink moves again. The end of a stream is kept, so
+// that its last partial line is still written.
 func (q *Queue) stalled() {
 	q.mu.Lock()
 	q.stallTimer = nil
@@ -231,11 +281,19 @@ func (q *Queue) stalled() {
 		return
 	}
 	q.dropping = true
-	if q.cur != nil {
-		n := q.cur.Len()
-		q.cur.reset()
+	if r := q.cur; r != nil {
+		n := bytes.Count(r.data, newline)
 		q.dropped.Add(uint64(n))
 		q.unreported += n
+		chunks := r.chunks
+		r.data, r.chunks = r.data[:0], r.chunks[:0]
+		q.gap = [2]bool{true, true}
+		for _, ch := range chunks {
+			if ch.flags&chunkEOF != 0 {
+				r.chunks = append(r.chunks, rawChunk{time: ch.time, stream: ch.stream, flags: chunkEOF | chunkGap})
+				q.gap[ch.stream] = false
+			}
+		}
 	}
 	ws := q.waiters
 	q.waiters = nil
@@ -245,10 +303,11 @@ func (q *Queue) stalled() {
 	}
 }
 
-// deliver hands the queued lines to the sink (dispatcher goroutine).
+// deliver cuts the queued bytes into lines and hands them to the sink
+// (dispatcher goroutine).
 func (q *Queue) deliver(sink Sink) {
 	q.mu.Lock()
-	b := q.cur
+	r := q.cur
 	q.cur = nil
 	dropped := q.unreported
 	q.unreported = 0
@@ -256,7 +315,7 @@ func (q *Queue) deliver(sink Sink) {
 	// the next batch while this one is written.
 	ws := q.waiters
 	q.waiters = nil
-	if q.stallTimer != nil && b != nil {
+	if q.stallTimer != nil && r != nil {
 		q.stallTimer.Stop()
 		q.stallTimer = nil
 	}
@@ -269,23 +328,51 @@ func (q *Queue) deliver(sink Sink) {
 		sink.Write(Line{Process: q.process, Index: q.index, Stream: Stderr, Time: time.Now(),
 			Text: "[openim-supervisor] " + strconv.Itoa(dropped) + " lines dropped (log sink too slow)"})
 	}
-	if b != nil && b.Len() > 0 {
-		writeBatch(sink, b)
+	if r != nil {
+		q.cut(r, sink)
+		q.c.putRaw(r)
 	}
 
-	if b != nil {
-		q.c.putBatch(b)
-	}
 	// q stays scheduled while it is delivered, so that no other
 	// dispatcher writes its next batch meanwhile (lines stay in order).
 	q.mu.Lock()
 	q.dropping = false // the sink moved
-	again := q.cur != nil && q.cur.Len() > 0 || q.unreported > 0
+	again := q.cur != nil || q.unreported > 0
 	q.scheduled = again
 	q.mu.Unlock()
 	if again {
 		q.c.schedule(q)
 	}
+}
+
+// cut splits r's chunks into lines, each stream by its own splitter, and
+// hands them to the sink in batches of about the queue's size.
+func (q *Queue) cut(r *rawBatch, sink Sink) {
+	b := q.c.getBatch(q.process, q.index)
+	from := 0
+	for _, ch := range r.chunks {
+		sp := &q.split[ch.stream]
+		if ch.flags&chunkGap != 0 {
+			sp.flush(b, ch.time) // a partial line before the gap stands alone
+		}
+		for p := r.data[from:ch.end]; len(p) > 0; {
+			k := min(len(p), splitStep)
+			sp.feed(b, p[:k], ch.time)
+			p = p[k:]
+			if b.Bytes() >= q.c.maxBytes {
+				writeBatch(sink, b)
+				b.reset()
+			}
+		}
+		if ch.flags&chunkEOF != 0 {
+			sp.flush(b, ch.time)
+		}
+		from = int(ch.end)
+	}
+	if b.Len() > 0 {
+		writeBatch(sink, b)
+	}
+	q.c.putBatch(b)
 }
 
 // Consume reads r until EOF or an error, queueing each line; when the queue

@@ -3,16 +3,15 @@ package logs
 import (
 	"bytes"
 	"slices"
-	"time"
 )
 
 // splitter cuts one stream's bytes into lines and appends them, as records
-// (see Batch), to its queue's batch. Each line is cleaned on the way: a
-// trailing \r and terminal colour codes (ESC [ ... m) are removed, since the
-// output goes to files and the journal, not a terminal. With joinSplit it
-// also mends OpenIM's split records (see joinable).
+// (see Batch), to a batch. Each line is cleaned on the way: a trailing \r
+// and terminal colour codes (ESC [ ... m) are removed, since the output
+// goes to files and the journal, not a terminal. With joinSplit it also
+// mends OpenIM's split records (see joinable). It keeps a partial line
+// from one feed to the next.
 type splitter struct {
-	q         *Queue
 	stream    Stream
 	joinSplit bool
 
@@ -22,15 +21,14 @@ type splitter struct {
 	tmp    []byte // scratch for one line (joinSplit)
 	esc    bool   // the current feed has an ESC: clean colour codes
 	b      *Batch // the batch being filled (during feed and flush)
-	before int    // lines b had before
 	t      int64  // time of the current feed
 	prefix []byte // record prefix of the current feed
 }
 
-// feed splits p, then hands its complete lines to the queue in one go.
-// It reports whether the queue is now full (see Queue.filled).
-func (s *splitter) feed(p []byte) bool {
-	s.begin()
+// feed appends the complete lines of p, read at t, to b, and keeps the
+// rest.
+func (s *splitter) feed(b *Batch, p []byte, t int64) {
+	s.begin(b, t)
 	s.esc = bytes.IndexByte(p, 0x1b) >= 0 || bytes.IndexByte(s.carry, 0x1b) >= 0
 	fast := !s.esc && !s.joinSplit
 	for len(p) > 0 {
@@ -72,7 +70,7 @@ func (s *splitter) feed(p []byte) bool {
 	if cap(s.carry) > 4096 && len(s.carry) == 0 {
 		s.carry = nil // shrink after a long line
 	}
-	return s.end()
+	s.b = nil
 }
 
 // plain appends the complete lines of p that need no cleaning but the
@@ -113,19 +111,12 @@ func (s *splitter) plain(p []byte) []byte {
 
 var newline = []byte{'\n'}
 
-// begin takes the queue's batch (its lock held until end) and stamps the
-// feed's time.
-func (s *splitter) begin() {
-	s.t = time.Now().UnixNano()
-	s.prefix = AppendPrefix(s.prefix[:0], s.t, s.stream)
-	s.b = s.q.fill()
-	s.before = s.b.Len()
-}
-
-func (s *splitter) end() bool {
-	b := s.b
-	s.b = nil
-	return s.q.filled(b, s.before)
+// begin makes the records' prefix for time t; lines go to b.
+func (s *splitter) begin(b *Batch, t int64) {
+	if t != s.t || len(s.prefix) == 0 {
+		s.prefix = AppendPrefix(s.prefix[:0], t, s.stream)
+	}
+	s.b, s.t = b, t
 }
 
 // emit cleans b and appends it as a record. The usual line is copied once,
@@ -167,9 +158,10 @@ func (s *splitter) emit(x []byte) {
 	b.endLine(start, s.stream, s.t)
 }
 
-// flush queues a final partial line and a held one (the stream ended).
-func (s *splitter) flush() {
-	s.begin()
+// flush appends a partial line and a held one to b as they are (the
+// stream ended, or bytes before the next were dropped).
+func (s *splitter) flush(b *Batch, t int64) {
+	s.begin(b, t)
 	s.esc = true
 	if len(s.carry) > 0 {
 		s.emit(s.carry)
@@ -180,7 +172,7 @@ func (s *splitter) flush() {
 		s.b.text = append(s.b.text, s.held...)
 		s.b.endLine(start, s.stream, s.t)
 	}
-	s.end()
+	s.b = nil
 	s.carry, s.held, s.tmp, s.prefix = nil, nil, nil, nil
 }
 
@@ -228,23 +220,26 @@ func appendClean(dst, b []byte) []byte {
 	}
 }
 
-// LineWriter splits bytes fed to it into lines of one stream of a Queue;
-// used by a caller that reads the pipe itself (one poller for many pipes).
-// Not safe for concurrent use.
-type LineWriter struct{ s splitter }
-
-// LineWriter returns a splitter for stream feeding q.
-func (q *Queue) LineWriter(stream Stream) *LineWriter {
-	return &LineWriter{s: splitter{q: q, stream: stream, joinSplit: q.joinSplit}}
+// LineWriter queues the bytes of one stream of a Queue, to be cut into
+// lines by the dispatcher; used by a caller that reads the pipe itself (one
+// poller for many pipes). Not safe for concurrent use.
+type LineWriter struct {
+	q      *Queue
+	stream Stream
 }
 
-// Feed queues every complete line in p and keeps the rest. It reports
-// whether the queue is full: the caller should stop reading and call
-// Queue.WhenRoom.
-func (w *LineWriter) Feed(p []byte) (full bool) { return w.s.feed(p) }
+// LineWriter returns the writer of stream feeding q.
+func (q *Queue) LineWriter(stream Stream) *LineWriter {
+	return &LineWriter{q: q, stream: stream}
+}
 
-// Flush queues a final partial line (the stream ended).
-func (w *LineWriter) Flush() { w.s.flush() }
+// Feed queues p (its lines, and a partial line completed by a later Feed).
+// It reports whether the queue is full: the caller should stop reading and
+// call WhenRoom.
+func (w *LineWriter) Feed(p []byte) (full bool) { return w.q.put(w.stream, p, 0) }
+
+// Flush ends the stream: a final partial line is written as it is.
+func (w *LineWriter) Flush() { w.q.put(w.stream, nil, chunkEOF) }
 
 // WhenRoom calls resume once the queue has room again (Queue.WhenRoom).
-func (w *LineWriter) WhenRoom(resume func()) { w.s.q.WhenRoom(resume) }
+func (w *LineWriter) WhenRoom(resume func()) { w.q.WhenRoom(resume) }

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"strconv"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -45,6 +46,9 @@ func BenchmarkPollerFlood(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.SetBytes(children * each)
+	var childCPU time.Duration
+	var self0, self1 unix.Rusage
+	_ = unix.Getrusage(unix.RUSAGE_SELF, &self0)
 	for b.Loop() {
 		b.StopTimer()
 		fs, err := logs.NewFileSink(b.TempDir(), 10<<20, 3, nil)
@@ -93,9 +97,14 @@ func BenchmarkPollerFlood(b *testing.B) {
 			if err := cmd.Wait(); err != nil {
 				b.Fatal(err)
 			}
+			childCPU += cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 		}
 		poller.Close()
 		fs.Close()
 		b.StartTimer()
 	}
+	_ = unix.Getrusage(unix.RUSAGE_SELF, &self1)
+	self := time.Duration(self1.Utime.Nano()+self1.Stime.Nano()-self0.Utime.Nano()-self0.Stime.Nano())
+	b.ReportMetric(float64(self.Milliseconds())/float64(b.N), "cpu-ms-supervisor/op")
+	b.ReportMetric(float64(childCPU.Milliseconds())/float64(b.N), "cpu-ms-children/op")
 }
