@@ -3,6 +3,7 @@ package logs
 import (
 	"bytes"
 	"io"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -168,6 +169,9 @@ const (
 	chunkEOF                   // the stream ended after this chunk
 )
 
+// bigRead is a read that shows a flood (a pipe found well filled).
+const bigRead = 32 << 10
+
 // splitStep is the most bytes cut into lines at once: a batch is handed to
 // the sink once it holds the queue's size, so even a read of empty lines
 // (2 bytes each, 33 as records) makes batches of bounded size.
@@ -202,6 +206,11 @@ func (q *Queue) put(s Stream, p []byte, flags uint8) (full bool) {
 	if q.gap[s] {
 		q.gap[s] = false
 		flags |= chunkGap
+	}
+	if len(p) >= bigRead && cap(q.cur.data)-len(q.cur.data) < len(p) {
+		// A flood: make room for a full queue (up to 1 MiB) at once
+		// rather than doubling into it.
+		q.cur.data = slices.Grow(q.cur.data, min(q.c.maxBytes, 1<<20)+len(p))
 	}
 	q.cur.data = append(q.cur.data, p...)
 	q.cur.chunks = append(q.cur.chunks, rawChunk{time: t, end: int32(len(q.cur.data)), stream: s, flags: flags})
@@ -349,6 +358,11 @@ func (q *Queue) deliver(sink Sink) {
 // hands them to the sink in batches of about the queue's size.
 func (q *Queue) cut(r *rawBatch, sink Sink) {
 	b := q.c.getBatch(q.process, q.index)
+	if len(r.data) >= bigRead {
+		// Room for what the records of r take with 32-byte prefixes and
+		// 100-byte lines, at once rather than doubling into it.
+		b.text = slices.Grow(b.text, min(len(r.data)+len(r.data)/3, q.c.maxBytes+2*splitStep))
+	}
 	from := 0
 	for _, ch := range r.chunks {
 		sp := &q.split[ch.stream]

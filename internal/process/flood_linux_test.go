@@ -51,7 +51,7 @@ func BenchmarkPollerFlood(b *testing.B) {
 	_ = unix.Getrusage(unix.RUSAGE_SELF, &self0)
 	for b.Loop() {
 		b.StopTimer()
-		fs, err := logs.NewFileSink(b.TempDir(), 10<<20, 3, nil)
+		fs, err := logs.NewFileSink(b.TempDir(), 50<<20, 5, nil) // the shipped log.maxSize and maxFiles
 		if err != nil {
 			b.Fatal(err)
 		}
