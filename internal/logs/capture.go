@@ -1,7 +1,6 @@
 package logs
 
 import (
-	"bytes"
 	"io"
 	"slices"
 	"strconv"
@@ -189,7 +188,7 @@ func (q *Queue) put(s Stream, p []byte, flags uint8) (full bool) {
 	t := time.Now().UnixNano()
 	q.mu.Lock()
 	if q.dropping && q.cur != nil && len(q.cur.data) >= q.c.maxBytes && flags&chunkEOF == 0 {
-		n := bytes.Count(p, newline)
+		n := countLines(p)
 		q.dropped.Add(uint64(n))
 		q.unreported += n
 		q.gap[s] = true
@@ -291,7 +290,7 @@ func (q *Queue) stalled() {
 	}
 	q.dropping = true
 	if r := q.cur; r != nil {
-		n := bytes.Count(r.data, newline)
+		n := countLines(r.data)
 		q.dropped.Add(uint64(n))
 		q.unreported += n
 		chunks := r.chunks

@@ -229,6 +229,37 @@ func TestStalledSinkDropsAndCounts(t *testing.T) {
 	}
 }
 
+// Bytes dropped while the sink was stalled do not glue a partial line
+// from before the drop to one from after it: the partial line stands
+// alone, after the report of what was dropped.
+func TestDropKeepsLinesApart(t *testing.T) {
+	t.Parallel()
+	sink := &blockSink{gate: make(chan struct{})}
+	c := NewCapture(sink, Options{QueueBytes: 64, Stall: 50 * time.Millisecond})
+	q := c.Queue("p", 0, QueueOptions{})
+	w := q.LineWriter(Stdout)
+	w.Feed([]byte("first\naaa")) // cut at once: "aaa" waits in the splitter
+	for taken := false; !taken; time.Sleep(time.Millisecond) {
+		q.mu.Lock()
+		taken = q.cur == nil // the dispatcher took it and waits in the sink
+		q.mu.Unlock()
+	}
+	if !w.Feed([]byte(strings.Repeat("x", 100) + "\n")) {
+		t.Fatal("a queue of 64 bytes is not full after 101")
+	}
+	room := make(chan struct{})
+	w.WhenRoom(func() { close(room) })
+	<-room // after the stall time: that line was dropped
+	w.Feed([]byte("bbb\n"))
+	w.Flush()
+	close(sink.gate)
+	c.Flush()
+	want := []string{"first", "[openim-supervisor] 1 lines dropped (log sink too slow)", "aaa", "bbb"}
+	if got := sink.texts(); strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+}
+
 func TestRingTailFollow(t *testing.T) {
 	t.Parallel()
 	r := NewRing(3)

@@ -79,7 +79,7 @@ func (s *splitter) feed(b *Batch, p []byte, t int64) {
 // p, so that each line costs its newline search and two copies, not three
 // appends.
 func (s *splitter) plain(p []byte) []byte {
-	n := bytes.Count(p, newline)
+	n := countLines(p)
 	if n == 0 {
 		return p
 	}
@@ -109,7 +109,8 @@ func (s *splitter) plain(p []byte) []byte {
 	return p
 }
 
-var newline = []byte{'\n'}
+// countLines counts the newlines in p.
+func countLines(p []byte) int { return bytes.Count(p, []byte{'\n'}) }
 
 // begin makes the records' prefix for time t; lines go to b.
 func (s *splitter) begin(b *Batch, t int64) {

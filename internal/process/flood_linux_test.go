@@ -104,7 +104,7 @@ func BenchmarkPollerFlood(b *testing.B) {
 		b.StartTimer()
 	}
 	_ = unix.Getrusage(unix.RUSAGE_SELF, &self1)
-	self := time.Duration(self1.Utime.Nano()+self1.Stime.Nano()-self0.Utime.Nano()-self0.Stime.Nano())
+	self := time.Duration(self1.Utime.Nano() + self1.Stime.Nano() - self0.Utime.Nano() - self0.Stime.Nano())
 	b.ReportMetric(float64(self.Milliseconds())/float64(b.N), "cpu-ms-supervisor/op")
 	b.ReportMetric(float64(childCPU.Milliseconds())/float64(b.N), "cpu-ms-children/op")
 }
