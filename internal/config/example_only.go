@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/openim-supervisor/openim-supervisor/internal/yamlnode"
 )
 
 // ExampleProcess picks one process of the example config for ExampleOnly.
@@ -63,12 +65,12 @@ func ExampleOnly(p ExamplePaths, sel ExampleSelection) ([]byte, error) {
 	}
 	root := doc.Content[0]
 	if sel.Processes != nil {
-		if err := onlyProcesses(mapValue(root, "processes"), sel.Processes); err != nil {
+		if err := onlyProcesses(yamlnode.Value(root, "processes"), sel.Processes); err != nil {
 			return nil, err
 		}
 	}
 	if sel.SetPreStart {
-		if err := onlyTools(mapValue(root, "preStart"), sel.PreStart); err != nil {
+		if err := onlyTools(yamlnode.Value(root, "preStart"), sel.PreStart); err != nil {
 			return nil, err
 		}
 	}
@@ -97,15 +99,15 @@ func onlyProcesses(procs *yaml.Node, only []ExampleProcess) error {
 	var names []string
 	step := 0
 	for _, item := range procs.Content {
-		name := mapValue(item, "name").Value
+		name := yamlnode.Value(item, "name").Value
 		names = append(names, name)
-		barrier := mapValue(item, "barrier")
+		barrier := yamlnode.Value(item, "barrier")
 		if n, ok := want[name]; ok {
 			if err := setInstances(item, name, n); err != nil {
 				return err
 			}
 			delete(want, name)
-			removeKey(item, "barrier")
+			yamlnode.Remove(item, "barrier")
 			keep = append(keep, kept{item, step})
 		}
 		if barrier != nil && barrier.Value == "true" {
@@ -141,7 +143,7 @@ func onlyTools(tools *yaml.Node, names []string) error {
 	var all []string
 	kept := tools.Content[:0]
 	for _, item := range tools.Content {
-		name := mapValue(item, "name").Value
+		name := yamlnode.Value(item, "name").Value
 		all = append(all, name)
 		if _, ok := want[name]; ok {
 			delete(want, name)
@@ -178,7 +180,7 @@ func setInstances(item *yaml.Node, name string, n int) error {
 	if n == 0 {
 		return nil
 	}
-	ports := mapValue(item, "ports")
+	ports := yamlnode.Value(item, "ports")
 	if ports != nil && n > len(ports.Content) {
 		return fmt.Errorf("--processes: %s=%d: the example lists %d port(s) for %s; write the config yourself with a port per instance (they must match OpenIM's %s.yml)",
 			name, n, len(ports.Content), name, name)
@@ -186,7 +188,7 @@ func setInstances(item *yaml.Node, name string, n int) error {
 	if ports != nil {
 		ports.Content = ports.Content[:n]
 	}
-	if v := mapValue(item, "instances"); v != nil {
+	if v := yamlnode.Value(item, "instances"); v != nil {
 		v.Value = strconv.Itoa(n)
 		return nil
 	}
@@ -196,19 +198,4 @@ func setInstances(item *yaml.Node, name string, n int) error {
 			&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.Itoa(n)})
 	}
 	return nil
-}
-
-// mapValue is the value of key in mapping m (nil when absent).
-func mapValue(m *yaml.Node, key string) *yaml.Node {
-	_, v := lookupKey(m, key)
-	return v
-}
-
-func removeKey(m *yaml.Node, key string) {
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == key {
-			m.Content = append(m.Content[:i], m.Content[i+2:]...)
-			return
-		}
-	}
 }

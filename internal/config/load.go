@@ -16,6 +16,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/openim-supervisor/openim-supervisor/internal/paths"
+	"github.com/openim-supervisor/openim-supervisor/internal/yamlnode"
 )
 
 // Options change how a config is loaded. The zero value is what the program uses.
@@ -108,7 +109,7 @@ func Parse(file string, data []byte, o Options) (*Config, error) {
 
 	// The env file's own name may only use the supervisor's environment.
 	d := newDecoder(file, &expander{lookup: o.LookupEnv})
-	if k, v := lookupKey(root, "envFile"); v != nil {
+	if k, v := yamlnode.Find(root, "envFile"); v != nil {
 		d.decode(v, reflect.ValueOf(&cfg.EnvFile).Elem(), "envFile")
 		if len(d.errs) > 0 {
 			return nil, d.errs
@@ -155,20 +156,6 @@ func lineOf(err error) int {
 	return int(^uint(0) >> 1)
 }
 
-// lookupKey finds a key's key and value nodes in mapping m (nil, nil when
-// absent or m is not a mapping).
-func lookupKey(m *yaml.Node, key string) (k, v *yaml.Node) {
-	if m == nil || m.Kind != yaml.MappingNode {
-		return nil, nil
-	}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == key {
-			return m.Content[i], m.Content[i+1]
-		}
-	}
-	return nil, nil
-}
-
 // Version reads the schema version of a config document without decoding the
 // rest. A missing or malformed version is an *Error.
 func Version(file string, data []byte) (int, error) {
@@ -183,7 +170,7 @@ func Version(file string, data []byte) (int, error) {
 }
 
 func versionOf(file string, root *yaml.Node) (int, error) {
-	k, v := lookupKey(root, "version")
+	k, v := yamlnode.Find(root, "version")
 	if v == nil {
 		return 0, &Error{File: file, Line: 1, Key: "version", Msg: "missing; the file must say which schema it is written in",
 			Fix: fmt.Sprintf("add \"version: %d\" as the first line if the file is written for this openim-supervisor", CurrentVersion)}
@@ -200,7 +187,7 @@ func checkVersion(file string, root *yaml.Node) error {
 	if err != nil {
 		return err
 	}
-	k, _ := lookupKey(root, "version")
+	k, _ := yamlnode.Find(root, "version")
 	switch {
 	case n < CurrentVersion:
 		return &VersionError{Found: n, Current: CurrentVersion, Located: &Error{File: file, Line: k.Line, Key: "version",

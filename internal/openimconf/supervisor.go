@@ -11,6 +11,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/openim-supervisor/openim-supervisor/internal/config"
+	"github.com/openim-supervisor/openim-supervisor/internal/yamlnode"
 )
 
 // SupervisorCheck is everything CheckSupervisor found about the OpenIM
@@ -116,7 +117,7 @@ func seqTool(cfg *config.Config) []error {
 // preStartLine is the line of preStart[i] in the supervisor's file (0 when
 // unknown).
 func preStartLine(path string, i int) int {
-	_, seq := findKey(yamlRoot(path), "preStart")
+	_, seq := yamlnode.Find(yamlRoot(path), "preStart")
 	if seq == nil || seq.Kind != yaml.SequenceNode || i >= len(seq.Content) {
 		return 0
 	}
@@ -150,17 +151,17 @@ func programs(cfg *config.Config) []Program {
 // and its ports: from the supervisor config file.
 func processLines(path string) [][3]int {
 	root := yamlRoot(path)
-	_, seq := findKey(root, "processes")
+	_, seq := yamlnode.Find(root, "processes")
 	if seq == nil || seq.Kind != yaml.SequenceNode {
 		return nil
 	}
 	out := make([][3]int, len(seq.Content))
 	for i, item := range seq.Content {
 		out[i][0] = item.Line
-		if k, _ := findKey(item, "instances"); k != nil {
+		if k, _ := yamlnode.Find(item, "instances"); k != nil {
 			out[i][1] = k.Line
 		}
-		if k, _ := findKey(item, "ports"); k != nil {
+		if k, _ := yamlnode.Find(item, "ports"); k != nil {
 			out[i][2] = k.Line
 		}
 	}
@@ -171,7 +172,7 @@ func lineOfKey(path string, keys ...string) int {
 	n := yamlRoot(path)
 	var k *yaml.Node
 	for _, key := range keys {
-		k, n = findKey(n, key)
+		k, n = yamlnode.Find(n, key)
 	}
 	if k == nil {
 		return 0
@@ -189,16 +190,4 @@ func yamlRoot(path string) *yaml.Node {
 		return nil
 	}
 	return doc.Content[0]
-}
-
-func findKey(m *yaml.Node, key string) (k, v *yaml.Node) {
-	if m == nil || m.Kind != yaml.MappingNode {
-		return nil, nil
-	}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == key {
-			return m.Content[i], m.Content[i+1]
-		}
-	}
-	return nil, nil
 }

@@ -9,6 +9,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/openim-supervisor/openim-supervisor/internal/config"
+	"github.com/openim-supervisor/openim-supervisor/internal/yamlnode"
 )
 
 // UseShippedConfig writes the shipped config (WriteShippedConfig) and makes
@@ -36,12 +37,12 @@ func (d *Deployment) WriteShippedConfig() (string, error) {
 	if err := yaml.Unmarshal(text, &doc); err != nil {
 		return "", err
 	}
-	procs := lookup(doc.Content[0], "processes")
+	procs := yamlnode.Value(doc.Content[0], "processes")
 	if procs == nil {
 		return "", fmt.Errorf("example config: no processes")
 	}
 	for _, p := range procs.Content {
-		name := lookup(p, "name").Value
+		name := yamlnode.Value(p, "name").Value
 		ports := d.RPCPorts[name]
 		if name == "openim-api" {
 			ports = d.APIPorts

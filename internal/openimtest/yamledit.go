@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/openim-supervisor/openim-supervisor/internal/yamlnode"
 )
 
 // yamlFile is one of OpenIM's yml files, edited as a yaml.v3 node tree so
@@ -39,7 +41,7 @@ func (f *yamlFile) set(key string, value any) error {
 	m := f.doc.Content[0]
 	parts := strings.Split(key, ".")
 	for i, p := range parts {
-		v := lookup(m, p)
+		v := yamlnode.Value(m, p)
 		if v == nil {
 			return fmt.Errorf("%s: no key %s", f.path, strings.Join(parts[:i+1], "."))
 		}
@@ -68,7 +70,7 @@ func (f *yamlFile) set(key string, value any) error {
 // file (see redisDBKey).
 func (f *yamlFile) add(key string, value any, comment string) error {
 	m := f.doc.Content[0]
-	if lookup(m, key) != nil {
+	if yamlnode.Value(m, key) != nil {
 		return fmt.Errorf("%s: key %s exists already", f.path, key)
 	}
 	var v yaml.Node
@@ -77,16 +79,6 @@ func (f *yamlFile) add(key string, value any, comment string) error {
 	}
 	k := yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key, HeadComment: comment}
 	m.Content = append(m.Content, &k, &v)
-	return nil
-}
-
-// lookup returns the value node of key in mapping m, or nil.
-func lookup(m *yaml.Node, key string) *yaml.Node {
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == key {
-			return m.Content[i+1]
-		}
-	}
 	return nil
 }
 

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/openim-supervisor/openim-supervisor/internal/yamlnode"
 )
 
 // The nfpms section of .goreleaser.yaml is generated from packaging/nfpm.yaml,
@@ -92,14 +94,7 @@ func goreleaserNfpms(nfpmYAML []byte) (string, error) {
 		return "", errors.New("nfpm.yaml: not a mapping")
 	}
 	src := doc.Content[0]
-	get := func(k string) *yaml.Node {
-		for i := 0; i+1 < len(src.Content); i += 2 {
-			if src.Content[i].Value == k {
-				return src.Content[i+1]
-			}
-		}
-		return nil
-	}
+	get := func(k string) *yaml.Node { return yamlnode.Value(src, k) }
 	str := func(v string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Value: v} }
 	out := &yaml.Node{Kind: yaml.MappingNode}
 	add := func(k string, v *yaml.Node) {
@@ -132,7 +127,7 @@ func goreleaserNfpms(nfpmYAML []byte) (string, error) {
 	}
 	gc := &yaml.Node{Kind: yaml.SequenceNode}
 	for _, c := range contents.Content {
-		srcNode := field(c, "src")
+		srcNode := yamlnode.Value(c, "src")
 		if srcNode == nil {
 			gc.Content = append(gc.Content, c)
 			continue
@@ -179,14 +174,4 @@ func goreleaserNfpms(nfpmYAML []byte) (string, error) {
 		}
 	}
 	return ind.String(), nil
-}
-
-// field returns the value of key k in mapping node m, or nil.
-func field(m *yaml.Node, k string) *yaml.Node {
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == k {
-			return m.Content[i+1]
-		}
-	}
-	return nil
 }

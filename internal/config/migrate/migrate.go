@@ -15,6 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/openim-supervisor/openim-supervisor/internal/config"
+	"github.com/openim-supervisor/openim-supervisor/internal/yamlnode"
 )
 
 // Step turns a document of version From into version From+1.
@@ -66,7 +67,7 @@ func Migrate(file string, data []byte) (Result, error) {
 		if err := st.Apply(file, root); err != nil {
 			return res, err
 		}
-		_, val := find(root, "version")
+		_, val := yamlnode.Find(root, "version")
 		val.Value = fmt.Sprint(v + 1)
 		res.Applied = append(res.Applied, st.Summary)
 	}
@@ -119,35 +120,6 @@ func spaceSections(out []byte) []byte {
 		b.WriteString(l)
 	}
 	return []byte(b.String())
-}
-
-// find returns the key and value nodes of key in mapping m, or nils.
-func find(m *yaml.Node, key string) (k, v *yaml.Node) {
-	if i := indexOf(m, key); i >= 0 {
-		return m.Content[i], m.Content[i+1]
-	}
-	return nil, nil
-}
-
-func indexOf(m *yaml.Node, key string) int {
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == key {
-			return i
-		}
-	}
-	return -1
-}
-
-// take removes key from mapping m and returns its key and value nodes (nils
-// when absent), comments attached.
-func take(m *yaml.Node, key string) (k, v *yaml.Node) {
-	i := indexOf(m, key)
-	if i < 0 {
-		return nil, nil
-	}
-	k, v = m.Content[i], m.Content[i+1]
-	m.Content = append(m.Content[:i], m.Content[i+2:]...)
-	return k, v
 }
 
 // insertAt puts key/value pairs into mapping m at content index i.

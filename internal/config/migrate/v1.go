@@ -8,6 +8,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/openim-supervisor/openim-supervisor/internal/config"
+	"github.com/openim-supervisor/openim-supervisor/internal/yamlnode"
 )
 
 // Schema version 1 was flat and shaped like OpenIM's own start-config.yml:
@@ -51,15 +52,15 @@ func v1ToV2(file string, root *yaml.Node) error {
 		{"runDir", "runtimeDir"}, {"socket", "socket"}, {"dataDir", "stateDir"}})
 	group(root, "defaults", [][2]string{{"restart", "restart"}, {"stopSignal", "stopSignal"},
 		{"stopTimeout", "stopTimeout"}, {"readyAfter", "ready"}})
-	if _, defs := find(root, "defaults"); defs != nil {
-		if k, v := find(defs, "ready"); v != nil { // readyAfter: 2s -> ready: {after: 2s}
+	if _, defs := yamlnode.Find(root, "defaults"); defs != nil {
+		if k, v := yamlnode.Find(defs, "ready"); v != nil { // readyAfter: 2s -> ready: {after: 2s}
 			after := scalar("after")
 			after.HeadComment, k.HeadComment = k.HeadComment, ""
-			defs.Content[indexOf(defs, "ready")+1] = mapping(after, v)
+			defs.Content[yamlnode.Index(defs, "ready")+1] = mapping(after, v)
 		}
 	}
 
-	if k, v := find(root, "tools"); k != nil {
+	if k, v := yamlnode.Find(root, "tools"); k != nil {
 		k.Value = "preStart"
 		if v.Kind == yaml.SequenceNode {
 			v.Style = 0 // block style: each tool becomes a mapping
@@ -75,10 +76,10 @@ func v1ToV2(file string, root *yaml.Node) error {
 
 	var procs []*yaml.Node
 	at := len(root.Content)
-	sk, sv := find(root, "services")
+	sk, sv := yamlnode.Find(root, "services")
 	if sk != nil {
-		at = indexOf(root, "services")
-		take(root, "services")
+		at = yamlnode.Index(root, "services")
+		yamlnode.Remove(root, "services")
 		if sv.Kind == yaml.MappingNode {
 			for i := 0; i+1 < len(sv.Content); i += 2 {
 				k, v := sv.Content[i], sv.Content[i+1]
@@ -90,12 +91,12 @@ func v1ToV2(file string, root *yaml.Node) error {
 			}
 		}
 	}
-	pk, pv := find(root, "programs")
+	pk, pv := yamlnode.Find(root, "programs")
 	if pk != nil {
-		if i := indexOf(root, "programs"); i < at {
+		if i := yamlnode.Index(root, "programs"); i < at {
 			at = i
 		}
-		take(root, "programs")
+		yamlnode.Remove(root, "programs")
 		for j, item := range pv.Content {
 			for i := 0; i+1 < len(item.Content); i += 2 {
 				item.Content[i].Value = v1ProgramKeys[item.Content[i].Value]
@@ -160,10 +161,10 @@ func checkV1(file string, root *yaml.Node) error {
 				Fix: "remove it, or fix the version line if the file is already of a newer schema; known: " + known(v1Keys)})
 		}
 	}
-	if _, sv := find(root, "services"); sv != nil && sv.Kind != yaml.MappingNode && sv.ShortTag() != "!!null" {
+	if _, sv := yamlnode.Find(root, "services"); sv != nil && sv.Kind != yaml.MappingNode && sv.ShortTag() != "!!null" {
 		errs = append(errs, &config.Error{File: file, Line: sv.Line, Key: "services", Msg: "want a mapping of NAME: instances"})
 	}
-	if _, pv := find(root, "programs"); pv != nil && pv.ShortTag() != "!!null" {
+	if _, pv := yamlnode.Find(root, "programs"); pv != nil && pv.ShortTag() != "!!null" {
 		if pv.Kind != yaml.SequenceNode {
 			errs = append(errs, &config.Error{File: file, Line: pv.Line, Key: "programs", Msg: "want a list"})
 		} else {

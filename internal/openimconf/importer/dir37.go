@@ -9,6 +9,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/openim-supervisor/openim-supervisor/internal/openimconf"
+	"github.com/openim-supervisor/openim-supervisor/internal/yamlnode"
 )
 
 // moved37 are the 3.7 keys whose place changed in 3.8.3 (file:key → file:key).
@@ -128,7 +129,7 @@ func readDir37(src *source, env map[string]envVar, o Options) (*Plan, error) {
 				}
 				key = k
 			}
-			if !always37(file, key) && same(node, get(def, l.Key)) {
+			if !always37(file, key) && same(node, yamlnode.Path(def, l.Key)) {
 				p.Defaulted = append(p.Defaulted, from)
 				continue
 			}
@@ -148,7 +149,7 @@ func readDir37(src *source, env map[string]envVar, o Options) (*Plan, error) {
 		}
 		p.unplaced("env "+v.From+" "+k, maskEnv(k, v.Value), why)
 	}
-	p.authSource(get(legacyFile("3.7.1", "mongodb.yml"), "database"))
+	p.authSource(yamlnode.Path(legacyFile("3.7.1", "mongodb.yml"), "database"))
 	if b, err := os.ReadFile(filepath.Join(src.path, "mongodb.yml")); err == nil {
 		if root, err := parseYAML("mongodb.yml", b); err == nil {
 			p.mongoWithoutAuth(root)

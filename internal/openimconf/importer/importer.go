@@ -25,6 +25,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/openim-supervisor/openim-supervisor/internal/openimconf"
+	"github.com/openim-supervisor/openim-supervisor/internal/yamlnode"
 )
 
 // Change is one 3.8.3 setting the import sets.
@@ -160,7 +161,7 @@ func (p *Plan) set(file, key string, v *yaml.Node, from string) {
 			}
 		}
 	}
-	if same(v, get(p.shipped[file], key)) {
+	if same(v, yamlnode.Path(p.shipped[file], key)) {
 		p.drop(file, key) // an earlier change of the same key is undone
 		return
 	}

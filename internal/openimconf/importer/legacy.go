@@ -4,7 +4,6 @@ import (
 	"embed"
 	"fmt"
 	"path"
-	"strings"
 
 	"gopkg.in/yaml.v3"
 )
@@ -57,24 +56,6 @@ func leaves(m *yaml.Node) []leaf {
 		walk(m, "")
 	}
 	return out
-}
-
-// get finds a dotted key's value under m.
-func get(m *yaml.Node, key string) *yaml.Node {
-	cur := m
-	for _, part := range strings.Split(key, ".") {
-		if cur == nil || cur.Kind != yaml.MappingNode {
-			return nil
-		}
-		var next *yaml.Node
-		for i := 0; i+1 < len(cur.Content); i += 2 {
-			if cur.Content[i].Value == part {
-				next = cur.Content[i+1]
-			}
-		}
-		cur = next
-	}
-	return cur
 }
 
 func parseYAML(name string, b []byte) (*yaml.Node, error) {

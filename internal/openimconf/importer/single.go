@@ -9,6 +9,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/openim-supervisor/openim-supervisor/internal/openimconf"
+	"github.com/openim-supervisor/openim-supervisor/internal/yamlnode"
 )
 
 // target is a place in the 3.8.3 files.
@@ -255,11 +256,11 @@ func legacyVersion(root *yaml.Node, forced string) (string, string, error) {
 		return "", "", fmt.Errorf("--openim-version %s: a single config.yaml is OpenIM 3.4, 3.5 or 3.6", forced)
 	}
 	switch {
-	case get(root, "mysql") != nil:
+	case yamlnode.Path(root, "mysql") != nil:
 		return "3.4.0", "config.yaml with a mysql: section (OpenIM 3.4)", nil
-	case get(root, "object.aws") != nil || get(root, "callback.beforeUpdateUserInfoEx") != nil:
+	case yamlnode.Path(root, "object.aws") != nil || yamlnode.Path(root, "callback.beforeUpdateUserInfoEx") != nil:
 		return "3.6.0", "config.yaml with object.aws (OpenIM 3.6)", nil
-	case get(root, "im-admin") != nil:
+	case yamlnode.Path(root, "im-admin") != nil:
 		return "3.5.1", "config.yaml with im-admin (OpenIM 3.5)", nil
 	}
 	return "3.4.2", "config.yaml without mysql: or im-admin: (OpenIM 3.4.1/3.4.2)", nil
@@ -306,7 +307,7 @@ func readSingle(src *source, env map[string]envVar, o Options) (*Plan, error) {
 			p.unplaced(from, mask(l.Node, looksSecret(l.Key)), r.why)
 			continue
 		}
-		if !r.always && same(l.Node, get(def, l.Key)) {
+		if !r.always && same(l.Node, yamlnode.Path(def, l.Key)) {
 			p.Defaulted = append(p.Defaulted, from)
 			continue
 		}
@@ -323,8 +324,8 @@ func readSingle(src *source, env map[string]envVar, o Options) (*Plan, error) {
 		}
 	}
 	p.applyRuntimeEnv(env)
-	p.authSource(get(root, "mongo.database"))
-	p.mongoWithoutAuth(get(root, "mongo"))
+	p.authSource(yamlnode.Path(root, "mongo.database"))
+	p.mongoWithoutAuth(yamlnode.Path(root, "mongo"))
 	p.discoveryNote()
 	return p, nil
 }
@@ -338,7 +339,7 @@ func (p *Plan) mongoWithoutAuth(old *yaml.Node) {
 		if c, ok := p.Lookup("mongodb.yml", key); ok {
 			return c.Value.Value
 		}
-		if n := get(old, key); n != nil {
+		if n := yamlnode.Path(old, key); n != nil {
 			return n.Value
 		}
 		return ""
@@ -349,7 +350,7 @@ func (p *Plan) mongoWithoutAuth(old *yaml.Node) {
 	var addrs []string
 	if c, ok := p.Lookup("mongodb.yml", "address"); ok {
 		_ = c.Value.Decode(&addrs)
-	} else if n := get(old, "address"); n != nil {
+	} else if n := yamlnode.Path(old, "address"); n != nil {
 		_ = n.Decode(&addrs)
 	}
 	db := val("database")
@@ -431,7 +432,7 @@ func (p *Plan) readNotification(path string, def *yaml.Node) error {
 			p.unplaced(from, mask(l.Node, false), "OpenIM 3.8.3's notification.yml has no such setting")
 			continue
 		}
-		if same(l.Node, get(def, l.Key)) {
+		if same(l.Node, yamlnode.Path(def, l.Key)) {
 			p.Defaulted = append(p.Defaulted, from)
 			continue
 		}
