@@ -239,11 +239,7 @@ func TestDropKeepsLinesApart(t *testing.T) {
 	q := c.Queue("p", 0, QueueOptions{})
 	w := q.LineWriter(Stdout)
 	w.Feed([]byte("first\naaa")) // cut at once: "aaa" waits in the splitter
-	for taken := false; !taken; time.Sleep(time.Millisecond) {
-		q.mu.Lock()
-		taken = q.cur == nil // the dispatcher took it and waits in the sink
-		q.mu.Unlock()
-	}
+	waitTaken(q)                 // the dispatcher took it and waits in the sink
 	if !w.Feed([]byte(strings.Repeat("x", 100) + "\n")) {
 		t.Fatal("a queue of 64 bytes is not full after 101")
 	}
@@ -257,6 +253,39 @@ func TestDropKeepsLinesApart(t *testing.T) {
 	want := []string{"first", "[openim-supervisor] 1 lines dropped (log sink too slow)", "aaa", "bbb"}
 	if got := sink.texts(); strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Fatalf("got %q, want %q", got, want)
+	}
+}
+
+// A stream that ended while the sink was stalled still gets its last
+// partial line written when the sink moves again: the queued bytes are
+// dropped, the end of the stream is not.
+func TestStallKeepsStreamEnd(t *testing.T) {
+	t.Parallel()
+	sink := &blockSink{gate: make(chan struct{})}
+	c := NewCapture(sink, Options{QueueBytes: 64, Stall: 50 * time.Millisecond})
+	q := c.Queue("p", 0, QueueOptions{})
+	w := q.LineWriter(Stdout)
+	w.Feed([]byte("first\nlast words")) // cut at once: "last words" waits in the splitter
+	waitTaken(q)
+	w.Feed([]byte(strings.Repeat("x", 100) + "\n"))
+	w.Flush() // the stream ends behind the full queue
+	room := make(chan struct{})
+	w.WhenRoom(func() { close(room) })
+	<-room // after the stall time: the queued line was dropped
+	close(sink.gate)
+	c.Flush()
+	want := []string{"first", "[openim-supervisor] 1 lines dropped (log sink too slow)", "last words"}
+	if got := sink.texts(); strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+}
+
+// waitTaken waits until a dispatcher took what q held.
+func waitTaken(q *Queue) {
+	for taken := false; !taken; time.Sleep(time.Millisecond) {
+		q.mu.Lock()
+		taken = q.cur == nil
+		q.mu.Unlock()
 	}
 }
 
